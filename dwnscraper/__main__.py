@@ -1,0 +1,3 @@
+from dwnscraper.cli import main
+
+main()
