@@ -158,11 +158,21 @@ def test_iso_metadata(text, expected):
         "2026-13-01",
         "0001-01-01T00:00:00+14:00",
         "9999-12-31T23:59:59-14:00",
+        "2100-12-31T23:30:00-05:00",
         "vor 99999999 Jahren",
     ],
 )
 def test_not_a_date(text):
     assert parse_datetime(text, FETCHED_AT) is None
+
+
+@pytest.mark.parametrize(
+    "fetched_at",
+    [datetime(9999, 12, 31, 23, 30, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 30)],
+)
+def test_absurd_fetch_times_give_none(fetched_at):
+    assert parse_datetime("vor 3 Stunden", fetched_at) is None
+    assert parse_datetime("gestern, 14:30", fetched_at) is None
 
 
 def test_results_are_berlin_aware():

@@ -120,6 +120,15 @@ def _berlin(wall_time: datetime) -> datetime | None:
     return wall_time.replace(tzinfo=BERLIN, fold=0).astimezone(UTC).astimezone(BERLIN)
 
 
+def _to_berlin(moment: datetime) -> datetime | None:
+    """Naive as Berlin wall time, aware converted; None outside the accepted years."""
+    if moment.tzinfo is None:
+        return _berlin(moment)
+    if not _plausible(moment):
+        return None
+    return moment.astimezone(BERLIN)
+
+
 def _from_fixed_form(match: re.Match[str]) -> datetime | None:
     year = int(match["year"])
     if len(match["year"]) == 2:
@@ -142,11 +151,7 @@ def _from_iso(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        return _berlin(moment)
-    if not _plausible(moment):
-        return None
-    return moment.astimezone(BERLIN)
+    return _to_berlin(moment)
 
 
 def _from_dateparser(text: str, fetched_at: datetime | None) -> datetime | None:
@@ -166,7 +171,7 @@ def _from_dateparser(text: str, fetched_at: datetime | None) -> datetime | None:
 def _resolve_relative(parsed: DateData, text: str, fetched_at: datetime | None) -> datetime | None:
     if fetched_at is None:
         return None
-    fetched = _berlin(fetched_at) if fetched_at.tzinfo is None else fetched_at.astimezone(BERLIN)
+    fetched = _to_berlin(fetched_at)
     if fetched is None:
         return None
     read = parsed.date_obj
