@@ -1,0 +1,122 @@
+"""Pure parsers: a fetched DWN page (bytes, URL, fetch time) to the record of ``shared/parse-output.md``.
+
+Nothing here imports Scrapy's engine; the same function serves the crawl pipelines, the
+``dwnscraper parse`` command and notebooks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from dwnscraper.parsing.article import CUES_AFTER, DATE_TIME, READING_TIME, Article
+from dwnscraper.parsing.layouts import Layout
+from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
+from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
+from dwnscraper.parsing.layouts.wordpress import LAYOUT as WORDPRESS
+from dwnscraper.parsing.metadata import Metadata, read_metadata
+from dwnscraper.parsing.teasers import parse_listing
+from dwnscraper.parsing.text import clean, looks_binary, parse_html, text_of
+
+__all__ = ["LAYOUTS", "parse_page"]
+
+logger = logging.getLogger(__name__)
+
+LAYOUTS: tuple[Layout, ...] = (CURRENT, LEGACY, WORDPRESS)
+
+_H1 = etree.XPath("//h1")
+_TITLE = etree.XPath("//title")
+_WORDPRESS_CUES = etree.XPath(
+    "//meta[@name='generator'][contains(@content, 'WordPress')] | //*[contains(@src, '/wp-content/')]"
+    " | //link[contains(@href, '/wp-content/')]"
+)
+_LEGACY_CUES = etree.XPath(
+    "//text()[contains(., 'Benachrichtigung über neue Artikel')][not(ancestor::script)]"
+)
+_COOKIE_ACCEPT = etree.XPath(
+    "//*[@id='ck_accept' or contains(@class, 'ck_accept') or @name='ck_accept' or @data-action='ck_accept']"
+)
+_NOT_FOUND = ("Seite nicht gefunden", "404", "nicht gefunden", "Not Found")
+
+
+def parse_page(
+    body: bytes,
+    url: str,
+    fetched_at: datetime | str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict:
+    """The record for one fetched page: an ``article``, a ``listing`` or an ``error``. Never raises."""
+    try:
+        return _parse(body, url, _moment(fetched_at), headers)
+    except Exception as error:  # the contract: a bad page is an error record, never a traceback
+        logger.exception("parser failed on %s", url)
+        return error_record(url, f"The parser failed on this page ({type(error).__name__}: {error}).")
+
+
+def error_record(url: str, message: str) -> dict:
+    return {"kind": "error", "url": url, "error": message}
+
+
+def _moment(fetched_at: datetime | str | None) -> datetime | None:
+    if isinstance(fetched_at, str):
+        fetched_at = datetime.fromisoformat(fetched_at)
+    if fetched_at is not None and fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=UTC)
+    return fetched_at
+
+
+def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
+    if not body or not body.strip():
+        return error_record(url, "The page is empty: the server sent no content.")
+    if looks_binary(body):
+        return error_record(url, "The page is not HTML: its bytes are binary data.")
+    document = parse_html(body, headers)
+    layout = detect_layout(document)
+    metadata = read_metadata(document)
+    if layout is not None or _has_article_signals(document, metadata):
+        record = Article(document, layout or _layout_from_cues(document), metadata, url, fetched_at).record()
+        if record["headline"]:
+            return record
+    listing = parse_listing(document, url)
+    if listing is not None:
+        return listing
+    return error_record(url, _why_not_a_page(document))
+
+
+def detect_layout(document) -> Layout | None:
+    """The layout whose own markup the page shows most of, or ``None`` when none of it is there."""
+    scores = [(len(layout.markers(document)), layout) for layout in LAYOUTS]
+    best, layout = max(scores, key=lambda scored: scored[0])
+    return layout if best else None
+
+
+def _has_article_signals(document, metadata: Metadata) -> bool:
+    """A headline with NewsArticle metadata or a reading time: an article even without known markup."""
+    if not _H1(document):
+        return False
+    body = document.body
+    return metadata.is_news_article or bool(READING_TIME.search(text_of(body) if body is not None else ""))
+
+
+def _layout_from_cues(document) -> Layout:
+    """A page whose class names all changed: the era shows in its generator and its text order."""
+    if _WORDPRESS_CUES(document):
+        return WORDPRESS
+    if _LEGACY_CUES(document):
+        return LEGACY
+    headings = _H1(document)
+    after = " ".join(clean(text) for text in CUES_AFTER(headings[0])) if headings else ""
+    reading_time, first_date = after.find("Lesezeit"), DATE_TIME.search(after)
+    return LEGACY if 0 <= reading_time and first_date and reading_time < first_date.start() else CURRENT
+
+
+def _why_not_a_page(document) -> str:
+    heading = " ".join(text_of(element) for element in _H1(document)[:1] + _TITLE(document)[:1])
+    if any(cue in heading for cue in _NOT_FOUND):
+        return f"The page is a 'not found' page ({clean(heading)[:80]}), not an article or listing."
+    if _COOKIE_ACCEPT(document):
+        return "The page is a cookie consent wall without an article or listing."
+    return "The page holds neither an article nor a listing: no headline, date or teaser cards were found."

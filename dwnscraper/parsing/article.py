@@ -1,0 +1,394 @@
+"""Article pages: each field from the layout's markup, then page metadata, then visible text cues."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from dwnscraper.parsing import dates, urls
+from dwnscraper.parsing.layouts import Layout
+from dwnscraper.parsing.metadata import Metadata
+from dwnscraper.parsing.teasers import article_teasers
+from dwnscraper.parsing.text import clean, first_text, text_of
+
+DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
+UPDATED = re.compile(r"Aktualisiert:?\s*(?:¦\s*)?(" + DATE_TIME.pattern + ")")
+READING_TIME = re.compile(r"Lesezeit:?\s*(?:¦\s*)?(\d{1,3})\s*(?:min|Min)")
+CREDIT_IN_BRACKETS = re.compile(r"\(\s*(?:Foto|Fotos|Quelle|Illustration|Grafik|Bild)\s*:\s*([^)]*)\)")
+CREDIT_PLAIN = re.compile(r"(?:^|\s)(?:Quelle|Foto)\s*:\s*(.+)$")
+BYLINE_IN_LEAD = re.compile(
+    r"DWN-(?:Kolumnist|Gastautor|Redakteur|Korrespondent)(?:in)?\s+"
+    r"([A-ZÄÖÜ][\w'.-]+(?:\s+(?:von|van|de|zu)\s+[A-ZÄÖÜ][\w'.-]+|\s+[A-ZÄÖÜ][\w'.-]+)?)"
+)
+AUTHOR_LABEL = re.compile(r"^(?:Autor(?:in)?|Von)\s*:?\s*")
+TOPIC_SUFFIX = re.compile(r"\s*>$")
+PAYWALL_CUES = ("Im Folgenden:", "Lesen Sie in diesem Artikel:")
+SECTION_PATH = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+INLINE = {"a", "b", "i", "em", "strong", "span", "u", "small", "sup", "sub", "abbr", "cite", "q", "mark",
+          "time", "font", "s", "del", "ins", "br", "wbr"}
+NEVER_BODY = {"script", "style", "noscript", "iframe", "form", "button", "input", "select", "textarea", "svg",
+              "img", "figure", "figcaption", "nav", "aside", "video", "audio", "picture", "object", "embed",
+              "canvas", "template", "label", "header", "footer"}
+
+_H1 = etree.XPath("//h1")
+CUES_AFTER = etree.XPath(
+    "following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 60]"
+)
+_CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
+_ALL_LABEL_TEXT = etree.XPath(
+    "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
+)
+_FIGURES = etree.XPath("//article//figure[.//img] | //main//figure[.//img] | //figure[.//img]")
+_TOPIC_BOX = etree.XPath(
+    "//*[starts-with(normalize-space(.), 'Mehr zum Thema')][.//a[contains(@href, '/thema/')]]"
+    "[not(*[starts-with(normalize-space(.), 'Mehr zum Thema')][.//a[contains(@href, '/thema/')]])]"
+)
+_PARAGRAPH_PARENTS = etree.XPath(
+    "//*[count(p) >= 2][not(ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside"
+    " or ancestor-or-self::header)]"
+)
+_IMG = etree.XPath(".//img")
+_THEMA_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
+_FORM_FIELDS = etree.XPath(".//input | .//form")
+
+FIELD_NOUNS = {
+    "headline": "headline",
+    "section": "kicker",
+    "lead": "lead",
+    "authors": "byline",
+    "published_at": "date",
+    "updated_at": "update time",
+    "reading_time_minutes": "reading time",
+    "image": "image",
+    "topics": "tag box",
+    "body": "body",
+}
+
+
+class Article:
+    """Collects one article's fields and the warnings about where they came from."""
+
+    def __init__(self, document, layout: Layout, metadata: Metadata, url: str, fetched_at: datetime | None):
+        self.document = document
+        self.layout = layout
+        self.metadata = metadata
+        self.url = url
+        self.fetched_at = fetched_at
+        self.warnings: list[str] = []
+        headings = _H1(document)
+        self.h1 = headings[0] if headings else None
+        self._cues: list[str] | None = None
+
+    def pick(self, field: str, sources: Iterable[tuple[str | None, Callable]], required: bool = True):
+        """The first source that yields a value; a warning when it is a fallback or none does."""
+        for position, (source, extract) in enumerate(sources):
+            value = extract()
+            if value:
+                if position:
+                    self.warnings.append(
+                        f"{field} taken from {source}; the layout's {FIELD_NOUNS[field]} markup is missing."
+                    )
+                return value
+        if required:
+            self.warnings.append(f"{field} not found in the page.")
+        return None
+
+    @property
+    def cues(self) -> list[str]:
+        """Visible text fragments after the headline, where kicker, dates and reading time stand."""
+        if self._cues is None:
+            self._cues = [clean(text) for text in CUES_AFTER(self.h1)] if self.h1 is not None else []
+        return self._cues
+
+    def cue_text(self) -> str:
+        return " ¦ ".join(self.cues)
+
+    def record(self) -> dict:
+        layout, meta = self.layout, self.metadata
+        doc = self.document
+        headline = self.pick("headline", [
+            (None, lambda: first_text(layout.headline, doc)),
+            ("JSON-LD headline", lambda: meta.json_ld_text("headline")),
+            ("the first <h1>", lambda: text_of(self.h1) if self.h1 is not None else ""),
+            ("the og:title meta tag", lambda: meta.meta.get("og:title", "")),
+        ])
+        section = self.pick("section", [
+            (None, lambda: first_text(layout.section, doc)),
+            ("JSON-LD articleSection", lambda: meta.json_ld_text("articleSection")),
+            ("the article:section meta tag", lambda: meta.meta.get("article:section", "")),
+            ("the kicker link before the headline", self._kicker_cue),
+        ])
+        lead = self.pick("lead", [
+            (None, lambda: first_text(layout.lead, doc)),
+            ("the meta description", lambda: meta.meta.get("description", "")),
+            ("the og:description meta tag", lambda: meta.meta.get("og:description", "")),
+        ])
+        published_raw, published_at = self._published()
+        updated_raw, updated_at = self._updated()
+        reading_time = self.pick("reading_time_minutes", [
+            (None, lambda: _minutes(first_text(layout.reading_time, doc))),
+            ("the text cue 'Lesezeit:'", self._reading_time_cue),
+            ("JSON-LD timeRequired", meta.reading_time_minutes),
+        ])
+        body, paywalled = self._body()
+        canonical = self._canonical_url()
+        return {
+            "kind": "article",
+            "url": self.url,
+            "canonical_url": canonical,
+            "article_id": urls.article_id(canonical),
+            "layout": layout.name,
+            "section": section,
+            "headline": headline,
+            "lead": lead,
+            "authors": self._authors(lead),
+            "published_raw": published_raw,
+            "published_at": dates.isoformat(published_at) if published_at else None,
+            "updated_raw": updated_raw,
+            "updated_at": dates.isoformat(updated_at) if updated_at else None,
+            "reading_time_minutes": reading_time,
+            "image": self._image(),
+            "topics": self._topics(),
+            "body": body,
+            "paywalled": paywalled,
+            "teasers": article_teasers(doc, self.url),
+            "word_count": sum(_words(block["text"]) for block in body),
+            "warnings": self.warnings,
+        }
+
+    def _canonical_url(self) -> str:
+        link = self.metadata.canonical
+        if link and urls.is_dwn_url(urls.absolute(link, self.url) or ""):
+            canonical = urls.canonical_url(urls.absolute(link, self.url))
+            if canonical:
+                return canonical
+        return urls.canonical_url(self.url) or urls.canonical_url(urls.LIVE_SITE + urlsplit(self.url).path) or self.url
+
+    def _kicker_cue(self) -> str:
+        if self.h1 is None:
+            return ""
+        for link in _CUES_BEFORE(self.h1):
+            text = text_of(link)
+            if SECTION_PATH.match(link.get("href", "")) and 0 < len(text) <= 30:
+                return text
+        return ""
+
+    def _published(self) -> tuple[str | None, datetime | None]:
+        layout_text = first_text(self.layout.published, self.document).split("Aktualisiert")[0]
+        metadata_value = self.metadata.json_ld_text("datePublished") or self.metadata.meta.get(
+            "article:published_time", ""
+        )
+        found = self.pick("published_at", [
+            (None, lambda: self._visible_date(layout_text)),
+            ("the date line near the headline", lambda: self._visible_date(self._published_cue())),
+            ("JSON-LD datePublished", lambda: self._metadata_date(metadata_value)),
+        ])
+        return found or (None, None)
+
+    def _visible_date(self, text: str) -> tuple[str, datetime] | None:
+        match = DATE_TIME.search(text)
+        if not match:
+            return None
+        raw = clean(match.group(0))
+        moment = dates.parse_datetime(raw, self.fetched_at)
+        return (raw, moment) if moment else None
+
+    def _metadata_date(self, value: str) -> tuple[None, datetime] | None:
+        moment = dates.parse_datetime(value) if value else None
+        return (None, moment) if moment else None
+
+    def _published_cue(self) -> str:
+        text = UPDATED.sub("", self.cue_text())
+        match = DATE_TIME.search(text)
+        return match.group(0) if match else ""
+
+    def _updated(self) -> tuple[str | None, datetime | None]:
+        layout_text = first_text(self.layout.updated, self.document)
+        found = self.pick("updated_at", [
+            (None, lambda: self._updated_in(layout_text)),
+            ("the text cue 'Aktualisiert:'", lambda: self._updated_in(self.cue_text())),
+        ], required=False)
+        return found or (None, None)
+
+    def _updated_in(self, text: str) -> tuple[str, datetime] | None:
+        match = UPDATED.search(text)
+        return self._visible_date(match.group(1)) if match else None
+
+    def _reading_time_cue(self) -> int | None:
+        found = _minutes(self.cue_text())
+        if found is None:
+            found = _minutes(" ¦ ".join(clean(text) for text in _ALL_LABEL_TEXT(self.document)))
+        return found
+
+    def _authors(self, lead: str | None) -> list[str]:
+        names = []
+        for element in self.layout.author(self.document):
+            name = AUTHOR_LABEL.sub("", text_of(element))
+            if name and name not in names:
+                names.append(name)
+        if not names:
+            names = self._author_cue()
+        for match in BYLINE_IN_LEAD.finditer(lead or ""):
+            if match.group(1) not in names:
+                names.append(match.group(1))
+        return names or self.metadata.json_ld_person_authors()
+
+    def _author_cue(self) -> list[str]:
+        cues = self.cues
+        for position, text in enumerate(cues[:12]):
+            if text in {"Autor", "Autor:", "Autorin", "Autorin:"} and position + 1 < len(cues):
+                return [cues[position + 1]]
+        return []
+
+    def _image(self) -> dict | None:
+        found = self.pick("image", [
+            (None, lambda: self._image_in(self.layout.image(self.document), self.layout.image_caption)),
+            ("the first <figure>", lambda: self._image_in(_FIGURES(self.document), etree.XPath(".//figcaption"))),
+        ], required=False)
+        return found
+
+    def _image_in(self, containers: list, caption_xpath: etree.XPath) -> dict | None:
+        for container in containers:
+            images = _IMG(container)
+            captions = caption_xpath(container)
+            if not images and not captions:
+                continue
+            source = None
+            if images:
+                image = images[0]
+                source = image.get("src") or image.get("data-src") or image.get("data-lazy-src")
+            caption, credit = split_credit(text_of(captions[0]) if captions else "")
+            return {"url": urls.absolute(source, self.url), "caption": caption, "credit": credit}
+        return None
+
+    def _topics(self) -> list[str]:
+        found = self.pick("topics", [
+            (None, lambda: _topic_names(self.layout.topics(self.document))),
+            ("the 'Mehr zum Thema:' box", lambda: _topic_names(
+                link for box in _TOPIC_BOX(self.document)[:1] for link in _THEMA_LINKS(box)
+            )),
+        ], required=False)
+        return found or []
+
+    def _body(self) -> tuple[list[dict], bool]:
+        paywalled = bool(self.layout.paywall(self.document))
+        container = self.pick("body", [
+            (None, lambda: next(iter(self.layout.body(self.document)), None)),
+            ("the longest run of paragraphs", self._paragraph_container),
+        ])
+        if container is None:
+            return [], paywalled
+        walker = BodyWalker(set(self.layout.not_body(container)))
+        walker.walk(container)
+        return walker.blocks, paywalled or walker.hit_paywall or self._paywall_cue()
+
+    def _paragraph_container(self):
+        candidates = _PARAGRAPH_PARENTS(self.document)
+        if not candidates:
+            return None
+        return max(candidates, key=lambda element: sum(len(text_of(p)) for p in element if p.tag == "p"))
+
+    def _paywall_cue(self) -> bool:
+        return any(cue in text for text in self.cues for cue in PAYWALL_CUES)
+
+
+class BodyWalker:
+    """Turns a body container into blocks in reading order, skipping boxes and stopping at the paywall."""
+
+    def __init__(self, skip: set):
+        self.skip = skip
+        self.blocks: list[dict] = []
+        self.hit_paywall = False
+
+    def walk(self, container) -> None:
+        run = [container.text or ""]
+        for child in container:
+            if self.hit_paywall:
+                return
+            tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if tag in INLINE and child not in self.skip:
+                run.append("\n\n" if tag == "br" and _next_is_br(child) else " " if tag == "br" else _string(child))
+                run.append(child.tail or "")
+                continue
+            self._flush(run)
+            run = [child.tail or ""]
+            if not tag or tag in NEVER_BODY or child in self.skip or self._is_box(child):
+                continue
+            if tag == "p":
+                self._add("paragraph", _string(child))
+            elif tag in HEADINGS:
+                self._add("heading", _string(child))
+            elif tag == "li":
+                self._add("list_item", _string(child))
+            elif tag == "blockquote":
+                paragraphs = [p for p in child if p.tag == "p"]
+                for part in paragraphs or [child]:
+                    self._add("quote", _string(part))
+            else:
+                self.walk(child)
+        self._flush(run)
+
+    def _is_box(self, element) -> bool:
+        text = text_of(element)
+        if text.startswith(PAYWALL_CUES):
+            self.hit_paywall = True
+            return True
+        return element.tag in {"div", "section", "span"} and (
+            text.startswith("Anzeige") or bool(_FORM_FIELDS(element))
+        )
+
+    def _flush(self, run: list[str]) -> None:
+        for paragraph in "".join(run).split("\n\n"):
+            self._add("paragraph", paragraph)
+
+    def _add(self, kind: str, text: str) -> None:
+        text = clean(text)
+        if text:
+            self.blocks.append({"kind": kind, "text": text})
+
+
+_STRING = etree.XPath("string()")
+
+
+def _string(element) -> str:
+    return _STRING(element)
+
+
+def _next_is_br(element) -> bool:
+    following = element.getnext()
+    return following is not None and following.tag == "br" and not (element.tail or "").strip()
+
+
+def _minutes(text: str) -> int | None:
+    match = READING_TIME.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _words(text: str) -> int:
+    return sum(1 for token in text.split() if any(character.isalnum() for character in token))
+
+
+def _topic_names(links: Iterable) -> list[str]:
+    names = []
+    for link in links:
+        name = TOPIC_SUFFIX.sub("", text_of(link))
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def split_credit(caption: str) -> tuple[str | None, str | None]:
+    """A caption and its image credit: ``'Leere. (Foto: dpa) Foto: X'`` -> ``('Leere.', 'dpa')``."""
+    caption = clean(caption)
+    match = CREDIT_IN_BRACKETS.search(caption) or CREDIT_PLAIN.search(caption)
+    if not match:
+        return caption or None, None
+    credit = clean(match.group(1))
+    text = clean(caption[: match.start()])
+    return text or None, credit or None

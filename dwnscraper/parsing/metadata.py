@@ -1,0 +1,96 @@
+"""Page metadata: JSON-LD ``NewsArticle``, OpenGraph / ``article:*`` meta tags, the canonical link."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from dwnscraper.parsing.text import clean
+
+_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
+_META = etree.XPath("//meta[@property=$name or @name=$name]/@content")
+_CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
+_ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle"}
+_DURATION_MINUTES = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the page says about itself outside the visible layout."""
+
+    json_ld: dict = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    canonical: str | None = None
+
+    def json_ld_text(self, key: str) -> str:
+        value = self.json_ld.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return clean(value) if isinstance(value, str) else ""
+
+    def json_ld_person_authors(self) -> list[str]:
+        authors = self.json_ld.get("author")
+        if isinstance(authors, dict):
+            authors = [authors]
+        if not isinstance(authors, list):
+            return []
+        return [
+            clean(author.get("name"))
+            for author in authors
+            if isinstance(author, dict) and author.get("@type") == "Person" and clean(author.get("name"))
+        ]
+
+    def reading_time_minutes(self) -> int | None:
+        match = _DURATION_MINUTES.match(self.json_ld_text("timeRequired"))
+        if not match or not any(match.groups()):
+            return None
+        hours, minutes = (int(part or 0) for part in match.groups())
+        return hours * 60 + minutes
+
+    @property
+    def is_news_article(self) -> bool:
+        return bool(self.json_ld)
+
+
+_WANTED_META = ("og:title", "og:description", "description", "article:published_time", "article:section", "og:type")
+
+
+def read_metadata(document) -> Metadata:
+    meta = {}
+    for name in _WANTED_META:
+        values = _META(document, name=name)
+        if values and clean(values[0]):
+            meta[name] = clean(values[0])
+    canonical = _CANONICAL(document)
+    return Metadata(
+        json_ld=_news_article(document),
+        meta=meta,
+        canonical=canonical[0].strip() if canonical and canonical[0].strip() else None,
+    )
+
+
+def _news_article(document) -> dict:
+    for script in _JSON_LD(document):
+        try:
+            data = json.loads(script, strict=False)
+        except ValueError:
+            continue
+        for candidate in _candidates(data):
+            kinds = candidate.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(kind, str) and kind in _ARTICLE_TYPES for kind in kinds):
+                return candidate
+    return {}
+
+
+def _candidates(data):
+    if isinstance(data, list):
+        for item in data:
+            yield from _candidates(item)
+    elif isinstance(data, dict):
+        yield data
+        if isinstance(data.get("@graph"), list):
+            yield from _candidates(data["@graph"])

@@ -1,0 +1,221 @@
+"""Teaser cards (section pages and the end of articles) and the listing pages that hold them."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from lxml import etree
+
+from dwnscraper.parsing import dates, urls
+from dwnscraper.parsing.text import clean, css, text_of
+
+CARDS = css("div.boxtext")
+CARD_DATE = css(".pubdate")
+SEARCH_RESULTS = etree.XPath("//dl[dd//a[contains(concat(' ', normalize-space(@class), ' '), ' title ')]]")
+SEARCH_TITLE = css("a.title")
+NEXT_LINK = etree.XPath("//link[@rel='next']/@href | //a[@rel='next']/@href")
+ALL_LINKS = etree.XPath("//a[@href]")
+H1 = etree.XPath("//h1")
+CONTENT_LINKS = etree.XPath(
+    "//a[@href][not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
+    " or ancestor::*[contains(@class, 'cookie')])]"
+)
+
+_LINKS = etree.XPath(".//a[@href]")
+_LOOSE_TEXT = etree.XPath(
+    ".//text()[normalize-space()][not(ancestor::a)][not(ancestor::script or ancestor::style)]"
+    "[not(ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' pubdate ')])]"
+)
+_SPONSOR_CLASS = etree.XPath(
+    "descendant-or-self::*[contains(@class, 'sponsor') or contains(@class, 'anzeige')]"
+)
+SHORT_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b")
+PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
+TAG_HEADING = re.compile(r"^(?:Alle Artikel zu|Themenseite)\s*:?\s*", re.IGNORECASE)
+ARTEFACT_SUFFIX = re.compile(r"\s+title$")
+BRAND_LABELS = {"DWN", "Anzeige", "Deutsche Wirtschafts Nachrichten", "Deutsche Wirtschaftsnachrichten"}
+SECTION_LINK = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
+
+
+def article_teasers(document, base_url: str) -> list[dict]:
+    """The teaser cards at the end of an article page, in page order."""
+    return _numbered(parse_card(card, base_url) for card in CARDS(document))
+
+
+def parse_card(card, base_url: str) -> dict | None:
+    links = [link for link in _LINKS(card) if urls.absolute(link.get("href"), base_url)]
+    section_link = next((link for link in links if _is_section_link(link)), None)
+    section = text_of(section_link) if section_link is not None else None
+    title = _title_link(links, section_link)
+    if title is None:
+        return None
+    headline = _strip_prefix(text_of(title), section)
+    if not headline:
+        return None
+    date_text = next((text_of(node) for node in CARD_DATE(card) if text_of(node)), "")
+    loose = [clean(text) for text in _LOOSE_TEXT(card)]
+    sponsored = "Anzeige" in loose or bool(_SPONSOR_CLASS(card))
+    if not date_text:
+        date_text = next((match.group(0) for text in loose if (match := SHORT_DATE.fullmatch(text))), "")
+    snippet = clean(" ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
+                             and text != section))
+    return teaser(section, headline, urls.absolute(title.get("href"), base_url), date_text, snippet, sponsored)
+
+
+def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
+    published_on = dates.parse_date(date_text) if date_text else None
+    return {
+        "position": 0,
+        "sponsored": sponsored,
+        "section": section or None,
+        "headline": headline,
+        "url": url,
+        "published_raw": date_text or None,
+        "published_on": published_on.isoformat() if published_on else None,
+        "snippet": snippet or None,
+    }
+
+
+def _is_section_link(link) -> bool:
+    text = text_of(link)
+    return bool(SECTION_LINK.match(link.get("href", "").strip())) and 0 < len(text) <= 30 and text not in BRAND_LABELS
+
+
+def _title_link(links: list, section_link):
+    candidates = [link for link in links if link is not section_link and text_of(link) not in BRAND_LABELS]
+    if not candidates:
+        return None
+    articles = [link for link in candidates if urls.is_article_url(link.get("href", ""))]
+    return max(articles or candidates, key=lambda link: len(text_of(link)))
+
+
+def _strip_prefix(headline: str, section: str | None) -> str:
+    if section and headline.startswith(section + " "):
+        headline = headline[len(section) + 1:]
+    return ARTEFACT_SUFFIX.sub("", headline).strip()
+
+
+def _numbered(teasers) -> list[dict]:
+    found = [item for item in teasers if item]
+    for position, item in enumerate(found, start=1):
+        item["position"] = position
+    return found
+
+
+def search_teasers(document, base_url: str) -> list[dict]:
+    """Search results: ``<dt>`` dates (two-digit years) followed by ``<dd>`` items with ``a.title``."""
+    found = []
+    for results in SEARCH_RESULTS(document):
+        date_text = ""
+        for item in results:
+            if item.tag == "dt":
+                date_text = text_of(item)
+            elif item.tag == "dd":
+                titles = SEARCH_TITLE(item)
+                if not titles or not text_of(titles[0]):
+                    continue
+                title = titles[0]
+                snippet = clean(" ".join(_LOOSE_TEXT(item)))
+                found.append(teaser(None, text_of(title), urls.absolute(title.get("href"), base_url),
+                                    date_text, snippet))
+    return _numbered(found)
+
+
+def link_teasers(document, base_url: str) -> list[dict]:
+    """Title + lead pairs (tag pages): article links in the content, the following block as snippet."""
+    found, seen = [], set()
+    for link in CONTENT_LINKS(document):
+        url = urls.absolute(link.get("href"), base_url)
+        headline = text_of(link)
+        if not url or not urls.is_article_url(url) or len(headline) < 15 or url in seen:
+            continue
+        seen.add(url)
+        block = link
+        while block.getparent() is not None and block.getnext() is None and block.tag not in {"h2", "h3", "h4"}:
+            block = block.getparent()
+        following = block.getnext()
+        snippet = text_of(following) if following is not None and not _LINKS(following) else ""
+        found.append(teaser(None, headline, url, "", snippet))
+    return _numbered(found)
+
+
+def page_number(url: str) -> int:
+    parts = urlsplit(url)
+    match = PAGE_IN_PATH.search(parts.path)
+    if match:
+        return int(match.group(1))
+    values = parse_qs(parts.query).get("page")
+    return int(values[0]) if values and values[0].isdigit() and int(values[0]) > 0 else 1
+
+
+def next_page_url(document, url: str, page: int) -> str | None:
+    """The link to page ``page + 1`` of the same listing, if the page has one."""
+    for href in NEXT_LINK(document):
+        candidate = urls.absolute(href, url)
+        if candidate:
+            return candidate
+    wanted = _page_url(url, page + 1)
+    for link in ALL_LINKS(document):
+        candidate = urls.absolute(link.get("href"), url)
+        if candidate and _same_listing_page(candidate, wanted):
+            return candidate
+    return None
+
+
+def _page_url(url: str, page: int) -> str:
+    parts = urlsplit(url)
+    if parts.query and "act=" in parts.query:
+        query = parse_qs(parts.query)
+        query["page"] = [str(page)]
+        return urlunsplit(("", "", parts.path, urlencode(query, doseq=True), ""))
+    base = PAGE_IN_PATH.sub("", parts.path).rstrip("/")
+    return f"{base}/page/{page}/"
+
+
+def _same_listing_page(candidate: str, wanted: str) -> bool:
+    have, want = urlsplit(candidate), urlsplit(wanted)
+    if have.path.rstrip("/") != want.path.rstrip("/"):
+        return False
+    if not want.query:
+        return True
+    have_query, want_query = parse_qs(have.query), parse_qs(want.query)
+    return all(have_query.get(key) == value for key, value in want_query.items())
+
+
+def parse_listing(document, url: str) -> dict | None:
+    """A section, tag or search page; ``None`` when the page is none of them."""
+    path = urlsplit(url).path
+    heading = next((text_of(h1) for h1 in H1(document) if text_of(h1)), "")
+    warnings: list[str] = []
+    if SEARCH_RESULTS(document) or path.rstrip("/") == "/search":
+        kind, section, items = "search", None, search_teasers(document, url)
+    elif TAG_HEADING.match(heading) or path.startswith("/thema/"):
+        kind, section = "tag", TAG_HEADING.sub("", heading) or None
+        items = article_teasers(document, url) or link_teasers(document, url)
+        if not section:
+            section = _slug_name(path)
+            warnings.append("section taken from the URL; the page shows no tag name.")
+    elif CARDS(document):
+        kind, section, items = "section", heading or None, article_teasers(document, url)
+        if not section:
+            section = _slug_name(path)
+            warnings.append("section taken from the URL; the page shows no section heading.")
+    else:
+        return None
+    page = page_number(url)
+    return {
+        "kind": "listing",
+        "listing": kind,
+        "url": url,
+        "section": section,
+        "page": page,
+        "teasers": items,
+        "next_page": next_page_url(document, url, page),
+        "warnings": warnings,
+    }
+
+
+def _slug_name(path: str) -> str | None:
+    parts = [part for part in PAGE_IN_PATH.sub("", path).split("/") if part and part != "thema"]
+    return parts[-1].replace("-", " ").title() if parts else None

@@ -1,0 +1,74 @@
+"""DWN URL shapes: article identity and canonical form, whatever variant was linked or fetched."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from dwnscraper import LIVE_SITE
+
+LIVE_HOST = urlsplit(LIVE_SITE).hostname
+_HOSTS = {LIVE_HOST, f"www.{LIVE_HOST}"}
+_FEED_SUFFIX = re.compile(r"/feed/?$")
+_ID_PATH = re.compile(r"^/(\d{1,7})(?:/([^/]+))?/?$")
+_WP_PATH = re.compile(r"^/(\d{4})/(\d{2})/(\d{2})/([^/]+)/?$")
+
+
+def is_dwn_url(url: str) -> bool:
+    """True for any variant of the live site's host (http/https, with or without ``www.``)."""
+    return (urlsplit(url).hostname or "").lower() in _HOSTS
+
+
+def _article_path(url: str) -> tuple[str, re.Match] | None:
+    path = _FEED_SUFFIX.sub("", urlsplit(url).path) or "/"
+    for kind, shape in (("wp", _WP_PATH), ("id", _ID_PATH)):
+        match = shape.match(path)
+        if match:
+            return kind, match
+    return None
+
+
+def canonical_url(url: str) -> str | None:
+    """The one URL of an article: https, no ``www.``, no query, no ``/feed``; ``None`` if not an article URL."""
+    found = _article_path(url)
+    if not found:
+        return None
+    kind, match = found
+    if kind == "wp":
+        year, month, day, slug = match.groups()
+        return f"{LIVE_SITE}/{year}/{month}/{day}/{slug.lower()}/"
+    number, slug = match.groups()
+    return f"{LIVE_SITE}/{int(number)}/{slug}" if slug else f"{LIVE_SITE}/{int(number)}"
+
+
+def article_id(url: str) -> int | None:
+    """The numeric article id of an id URL, ``None`` for WordPress-era and non-article URLs."""
+    found = _article_path(url)
+    if not found or found[0] != "id":
+        return None
+    return int(found[1].group(1))
+
+
+def article_identity(url: str) -> str | None:
+    """A stable key for an article: ``id:503386`` or ``wp:/2016/09/24/slug/``; ``None`` if not an article."""
+    found = _article_path(url)
+    if not found:
+        return None
+    kind, match = found
+    if kind == "id":
+        return f"id:{int(match.group(1))}"
+    return "wp:" + urlsplit(canonical_url(url)).path
+
+
+def is_article_url(url: str) -> bool:
+    return _article_path(url) is not None
+
+
+def absolute(href: str | None, base: str) -> str | None:
+    """``href`` made absolute against ``base``; ``None`` for empty, script and mail links."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return None
+    return urljoin(base, href)
