@@ -74,6 +74,8 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     if looks_binary(body):
         return error_record(url, "The page is not HTML: its bytes are binary data.")
     document = parse_html(body, headers)
+    if document is None:
+        return error_record(url, "The page holds no HTML elements.")
     layout = detect_layout(document)
     metadata = read_metadata(document)
     if layout is not None or _has_article_signals(document, metadata):
@@ -110,7 +112,7 @@ def _layout_from_cues(document) -> Layout:
     headings = _H1(document)
     after = " ".join(clean(text) for text in CUES_AFTER(headings[0])) if headings else ""
     reading_time, first_date = after.find("Lesezeit"), DATE_TIME.search(after)
-    return LEGACY if 0 <= reading_time and first_date and reading_time < first_date.start() else CURRENT
+    return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
 
 
 def _why_not_a_page(document) -> str:

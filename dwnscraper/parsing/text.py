@@ -101,9 +101,12 @@ def _parser(encoding: str) -> lxml.html.HTMLParser:
 
 
 def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
-    """Bytes as fetched to an lxml document, decoded by :func:`detect_encoding`."""
+    """Bytes as fetched to an lxml document, decoded by :func:`detect_encoding`; ``None`` without elements."""
     encoding = detect_encoding(body, headers)
     if encoding not in {"utf-8", "cp1252"}:
         body = body.decode(encoding, errors="replace").encode("utf-8")
         encoding = "utf-8"
-    return lxml.html.document_fromstring(body, parser=_parser(encoding))
+    try:
+        return lxml.html.document_fromstring(body, parser=_parser(encoding))
+    except etree.ParserError:
+        return None
