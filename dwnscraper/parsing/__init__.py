@@ -19,7 +19,7 @@ from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
 from dwnscraper.parsing.layouts.wordpress import LAYOUT as WORDPRESS
 from dwnscraper.parsing.metadata import Metadata, read_metadata
 from dwnscraper.parsing.teasers import parse_listing
-from dwnscraper.parsing.text import clean, looks_binary, parse_html, text_of
+from dwnscraper.parsing.text import binary_kind, clean, looks_binary, parse_html, text_of, truncated
 
 __all__ = ["LAYOUTS", "parse_page"]
 
@@ -40,6 +40,7 @@ _COOKIE_ACCEPT = etree.XPath(
     "//*[@id='ck_accept' or contains(@class, 'ck_accept') or @name='ck_accept' or @data-action='ck_accept']"
 )
 _NOT_FOUND = ("Seite nicht gefunden", "404", "nicht gefunden", "Not Found")
+NOT_A_PAGE = "The page holds neither an article nor a listing: no headline, date or teaser cards were found."
 
 
 def parse_page(
@@ -70,9 +71,10 @@ def _moment(fetched_at: datetime | str | None) -> datetime | None:
 
 def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     if not body or not body.strip():
-        return error_record(url, "The page is empty: the server sent no content.")
+        return error_record(url, f"The page is empty: the response body has {len(body)} bytes"
+                                 f"{' of whitespace' if body else ''}.")
     if looks_binary(body):
-        return error_record(url, "The page is not HTML: its bytes are binary data.")
+        return error_record(url, f"The response is not an HTML page: its body is binary data ({binary_kind(body)}).")
     document = parse_html(body, headers)
     if document is None:
         return error_record(url, "The page holds no HTML elements.")
@@ -81,11 +83,18 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     if layout is not None or _has_article_signals(document, metadata):
         record = Article(document, layout or _layout_from_cues(document), metadata, url, fetched_at).record()
         if record["headline"]:
+            if truncated(body):
+                record["warnings"].append(
+                    "body may be incomplete: the page ends before </html> (the download was cut off)."
+                )
             return record
-    listing = parse_listing(document, url)
-    if listing is not None:
-        return listing
-    return error_record(url, _why_not_a_page(document))
+    not_a_page = _why_not_a_page(document)
+    listing = None if not_a_page else parse_listing(document, url)
+    if listing is None:
+        return error_record(url, not_a_page or NOT_A_PAGE)
+    if truncated(body):
+        listing["warnings"].append("teasers may be incomplete: the page ends before </html> (the download was cut off).")
+    return listing
 
 
 def detect_layout(document) -> Layout | None:
@@ -115,10 +124,11 @@ def _layout_from_cues(document) -> Layout:
     return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
 
 
-def _why_not_a_page(document) -> str:
-    heading = " ".join(text_of(element) for element in _H1(document)[:1] + _TITLE(document)[:1])
+def _why_not_a_page(document) -> str | None:
+    """Why a page that is no article is no listing either: a 404 page or a cookie wall; else ``None``."""
+    heading = next((text_of(element) for element in _H1(document) + _TITLE(document) if text_of(element)), "")
     if any(cue in heading for cue in _NOT_FOUND):
-        return f"The page is a 'not found' page ({clean(heading)[:80]}), not an article or listing."
-    if _COOKIE_ACCEPT(document):
-        return "The page is a cookie consent wall without an article or listing."
-    return "The page holds neither an article nor a listing: no headline, date or teaser cards were found."
+        return f"The page is DWN's 404 page „{clean(heading)[:60]}“: there is no article at this URL."
+    if _COOKIE_ACCEPT(document) and not parse_listing(document, "https://invalid/"):
+        return "The page is a cookie consent wall (ck_accept) without any article or listing content."
+    return None

@@ -27,6 +27,7 @@ BYLINE_IN_LEAD = re.compile(
 AUTHOR_LABEL = re.compile(r"^(?:Autor(?:in)?|Von)\s*:?\s*")
 TOPIC_SUFFIX = re.compile(r"\s*>$")
 PAYWALL_CUES = ("Im Folgenden:", "Lesen Sie in diesem Artikel:")
+MAX_CAPTION = 400
 SECTION_PATH = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -54,6 +55,10 @@ _PARAGRAPH_PARENTS = etree.XPath(
     " or ancestor-or-self::header)]"
 )
 _IMG = etree.XPath(".//img")
+_FIGCAPTION = etree.XPath(".//figcaption")
+_IMAGE_AFTER = etree.XPath(
+    "following::img[not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside)][1]"
+)
 _THEMA_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
 _FORM_FIELDS = etree.XPath(".//input | .//form")
 
@@ -89,7 +94,7 @@ class Article:
         """The first source that yields a value; a warning when it is a fallback or none does."""
         for position, (source, extract) in enumerate(sources):
             value = extract()
-            if value:
+            if _found(value):
                 if position:
                     self.warnings.append(
                         f"{field} taken from {source}; the layout's {FIELD_NOUNS[field]} markup is missing."
@@ -112,17 +117,17 @@ class Article:
     def record(self) -> dict:
         layout, meta = self.layout, self.metadata
         doc = self.document
-        headline = self.pick("headline", [
-            (None, lambda: first_text(layout.headline, doc)),
-            ("JSON-LD headline", lambda: meta.json_ld_text("headline")),
-            ("the first <h1>", lambda: text_of(self.h1) if self.h1 is not None else ""),
-            ("the og:title meta tag", lambda: meta.meta.get("og:title", "")),
-        ])
         section = self.pick("section", [
             (None, lambda: first_text(layout.section, doc)),
             ("JSON-LD articleSection", lambda: meta.json_ld_text("articleSection")),
             ("the article:section meta tag", lambda: meta.meta.get("article:section", "")),
             ("the kicker link before the headline", self._kicker_cue),
+        ])
+        headline = self.pick("headline", [
+            (None, lambda: first_text(layout.headline, doc)),
+            ("JSON-LD headline", lambda: meta.json_ld_text("headline")),
+            ("the first <h1>", lambda: text_of(self.h1) if self.h1 is not None else ""),
+            ("the og:title meta tag", lambda: meta.meta.get("og:title", "")),
         ])
         lead = self.pick("lead", [
             (None, lambda: first_text(layout.lead, doc)),
@@ -136,6 +141,7 @@ class Article:
             ("the text cue 'Lesezeit:'", self._reading_time_cue),
             ("JSON-LD timeRequired", meta.reading_time_minutes),
         ])
+        image, topics = self._image(headline), self._topics()
         body, paywalled = self._body()
         canonical = self._canonical_url()
         return {
@@ -153,8 +159,8 @@ class Article:
             "updated_raw": updated_raw,
             "updated_at": dates.isoformat(updated_at) if updated_at else None,
             "reading_time_minutes": reading_time,
-            "image": self._image(),
-            "topics": self._topics(),
+            "image": image,
+            "topics": topics,
             "body": body,
             "paywalled": paywalled,
             "teasers": article_teasers(doc, self.url),
@@ -246,10 +252,11 @@ class Article:
                 return [cues[position + 1]]
         return []
 
-    def _image(self) -> dict | None:
+    def _image(self, headline: str | None) -> dict | None:
         found = self.pick("image", [
             (None, lambda: self._image_in(self.layout.image(self.document), self.layout.image_caption)),
-            ("the first <figure>", lambda: self._image_in(_FIGURES(self.document), etree.XPath(".//figcaption"))),
+            ("the first <figure>", lambda: self._image_in(_FIGURES(self.document), _FIGCAPTION)),
+            ("the first image after the headline", lambda: self._image_after_headline(headline)),
         ], required=False)
         return found
 
@@ -266,6 +273,19 @@ class Article:
             caption, credit = split_credit(text_of(captions[0]) if captions else "")
             return {"url": urls.absolute(source, self.url), "caption": caption, "credit": credit}
         return None
+
+    def _image_after_headline(self, headline: str) -> dict | None:
+        """The first image after the headline, if its caption carries a credit or its title repeats the headline."""
+        images = _IMAGE_AFTER(self.h1) if self.h1 is not None else []
+        if not images:
+            return None
+        image = images[0]
+        caption_text = text_of(image.getparent())
+        caption, credit = split_credit(caption_text) if len(caption_text) <= MAX_CAPTION else (None, None)
+        if credit is None and clean(image.get("title")) != headline:
+            return None
+        source = image.get("src") or image.get("data-src")
+        return {"url": urls.absolute(source, self.url), "caption": caption if credit else None, "credit": credit}
 
     def _topics(self) -> list[str]:
         found = self.pick("topics", [
@@ -296,6 +316,12 @@ class Article:
 
     def _paywall_cue(self) -> bool:
         return any(cue in text for text in self.cues for cue in PAYWALL_CUES)
+
+
+def _found(value) -> bool:
+    if isinstance(value, str | list | tuple | dict):
+        return len(value) > 0
+    return value is not None
 
 
 class BodyWalker:

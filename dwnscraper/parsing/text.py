@@ -54,6 +54,21 @@ def looks_binary(body: bytes) -> bool:
     return b"\x00" in sample or len(_CONTROL_BYTES.findall(sample)) > len(sample) // 100
 
 
+_MAGIC = ((b"\xff\xd8\xff", "a JPEG image"), (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"),
+          (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"), (b"\x1f\x8b", "gzip data"),
+          (b"RIFF", "a RIFF file"))
+
+
+def binary_kind(body: bytes) -> str:
+    """What a binary body is, by its magic number, for error messages."""
+    return next((name for magic, name in _MAGIC if body.startswith(magic)), "not text")
+
+
+def truncated(body: bytes) -> bool:
+    """True when an HTML page stops before its closing ``</html>`` tag: the download was cut off."""
+    return b"</html" not in body[-4096:].lower()
+
+
 def detect_encoding(body: bytes, headers: Mapping[str, str] | None = None) -> str:
     """The encoding the bytes are really in.
 
