@@ -93,7 +93,9 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     if listing is None:
         return error_record(url, not_a_page or NOT_A_PAGE)
     if truncated(body):
-        listing["warnings"].append("teasers may be incomplete: the page ends before </html> (the download was cut off).")
+        listing["warnings"].append(
+            "teasers may be incomplete: the page ends before </html> (the download was cut off)."
+        )
     return listing
 
 
