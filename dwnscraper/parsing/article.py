@@ -12,7 +12,7 @@ from lxml import etree
 from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
-from dwnscraper.parsing.teasers import article_teasers
+from dwnscraper.parsing.teasers import article_teasers, cue_teasers
 from dwnscraper.parsing.text import clean, first_text, text_of
 
 DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
@@ -51,8 +51,13 @@ _TOPIC_BOX = etree.XPath(
     "[not(*[starts-with(normalize-space(.), 'Mehr zum Thema')][.//a[contains(@href, '/thema/')]])]"
 )
 _PARAGRAPH_PARENTS = etree.XPath(
-    "//*[count(p) >= 2][not(ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside"
+    "//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)]"
+    "[not(ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside"
     " or ancestor-or-self::header)]"
+)
+_PAYWALL_TEXT = etree.XPath(
+    "//text()[contains(., 'Im Folgenden:') or contains(., 'Lesen Sie in diesem Artikel:')]"
+    "[not(ancestor::script or ancestor::style)]"
 )
 _IMG = etree.XPath(".//img")
 _FIGCAPTION = etree.XPath(".//figcaption")
@@ -73,6 +78,7 @@ FIELD_NOUNS = {
     "image": "image",
     "topics": "tag box",
     "body": "body",
+    "teasers": "teaser card",
 }
 
 
@@ -89,6 +95,9 @@ class Article:
         headings = _H1(document)
         self.h1 = headings[0] if headings else None
         self._cues: list[str] | None = None
+        self.canonical = self._canonical_url()
+        self.base = self.canonical if urls.is_dwn_url(url) else url
+        """Relative links resolve against the canonical URL, except in copies served elsewhere."""
 
     def pick(self, field: str, sources: Iterable[tuple[str | None, Callable]], required: bool = True):
         """The first source that yields a value; a warning when it is a fallback or none does."""
@@ -143,7 +152,7 @@ class Article:
         ])
         image, topics = self._image(headline), self._topics()
         body, paywalled = self._body()
-        canonical = self._canonical_url()
+        canonical = self.canonical
         return {
             "kind": "article",
             "url": self.url,
@@ -163,10 +172,17 @@ class Article:
             "topics": topics,
             "body": body,
             "paywalled": paywalled,
-            "teasers": article_teasers(doc, self.url),
+            "teasers": self._teasers(),
             "word_count": sum(_words(block["text"]) for block in body),
             "warnings": self.warnings,
         }
+
+    def _teasers(self) -> list[dict]:
+        found = self.pick("teasers", [
+            (None, lambda: article_teasers(self.document, self.base)),
+            ("the 'Mehr zum Thema' section", lambda: cue_teasers(self.document, self.base)),
+        ], required=False)
+        return found or []
 
     def _canonical_url(self) -> str:
         link = self.metadata.canonical
@@ -271,7 +287,7 @@ class Article:
                 image = images[0]
                 source = image.get("src") or image.get("data-src") or image.get("data-lazy-src")
             caption, credit = split_credit(text_of(captions[0]) if captions else "")
-            return {"url": urls.absolute(source, self.url), "caption": caption, "credit": credit}
+            return {"url": urls.absolute(source, self.base), "caption": caption, "credit": credit}
         return None
 
     def _image_after_headline(self, headline: str) -> dict | None:
@@ -285,7 +301,7 @@ class Article:
         if credit is None and clean(image.get("title")) != headline:
             return None
         source = image.get("src") or image.get("data-src")
-        return {"url": urls.absolute(source, self.url), "caption": caption if credit else None, "credit": credit}
+        return {"url": urls.absolute(source, self.base), "caption": caption if credit else None, "credit": credit}
 
     def _topics(self) -> list[str]:
         found = self.pick("topics", [
@@ -303,7 +319,7 @@ class Article:
             ("the longest run of paragraphs", self._paragraph_container),
         ])
         if container is None:
-            return [], paywalled
+            return [], paywalled or self._paywall_cue()
         walker = BodyWalker(set(self.layout.not_body(container)))
         walker.walk(container)
         return walker.blocks, paywalled or walker.hit_paywall or self._paywall_cue()
@@ -315,7 +331,7 @@ class Article:
         return max(candidates, key=lambda element: sum(len(text_of(p)) for p in element if p.tag == "p"))
 
     def _paywall_cue(self) -> bool:
-        return any(cue in text for text in self.cues for cue in PAYWALL_CUES)
+        return bool(_PAYWALL_TEXT(self.document))
 
 
 def _found(value) -> bool:
@@ -366,7 +382,7 @@ class BodyWalker:
             self.hit_paywall = True
             return True
         return element.tag in {"div", "section", "span"} and (
-            text.startswith("Anzeige") or bool(_FORM_FIELDS(element))
+            text.startswith(("Anzeige", "Newsletter")) or bool(_FORM_FIELDS(element))
         )
 
     def _flush(self, run: list[str]) -> None:

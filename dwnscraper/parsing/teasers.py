@@ -12,8 +12,9 @@ from dwnscraper.parsing.text import clean, css, text_of
 
 CARDS = css("div.boxtext")
 CARD_DATE = css(".pubdate")
-SEARCH_RESULTS = etree.XPath("//dl[dd//a[contains(concat(' ', normalize-space(@class), ' '), ' title ')]]")
+SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
 SEARCH_TITLE = css("a.title")
+"""The result's title link; without that class, its first link to an article."""
 NEXT_LINK = etree.XPath("//link[@rel='next']/@href | //a[@rel='next']/@href")
 ALL_LINKS = etree.XPath("//a[@href]")
 H1 = etree.XPath("//h1")
@@ -30,6 +31,15 @@ _LOOSE_TEXT = etree.XPath(
 _SPONSOR_CLASS = etree.XPath(
     "descendant-or-self::*[contains(@class, 'sponsor') or contains(@class, 'anzeige')]"
 )
+_MORE_ON_TOPIC = etree.XPath(
+    "//*[self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]"
+    "[starts-with(normalize-space(.), 'Mehr zum Thema')][not(.//a[contains(@href, '/thema/')])]"
+)
+_CARD_PARENTS = etree.XPath(
+    "descendant-or-self::*[count(*) >= 2][not(ancestor-or-self::nav or ancestor-or-self::header"
+    " or ancestor-or-self::footer or ancestor-or-self::aside)]"
+)
+MIN_CARDS = 3
 SHORT_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b")
 PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
 TAG_HEADING = re.compile(r"^(?:Alle Artikel zu|Themenseite)\s*:?\s*", re.IGNORECASE)
@@ -41,6 +51,37 @@ SECTION_LINK = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 def article_teasers(document, base_url: str) -> list[dict]:
     """The teaser cards at the end of an article page, in page order."""
     return _numbered(parse_card(card, base_url) for card in CARDS(document))
+
+
+def cue_teasers(document, base_url: str) -> list[dict]:
+    """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
+    for label in _MORE_ON_TOPIC(document):
+        heading = label if isinstance(label.tag, str) else label.getparent()
+        cards = repeated_cards(heading.getparent(), minimum=1)
+        if cards:
+            return _numbered(parse_card(card, base_url) for card in cards)
+    return []
+
+
+def repeated_cards(container, minimum: int = MIN_CARDS) -> list:
+    """The children of the element below ``container`` that holds the most teaser-like blocks.
+
+    A teaser-like block links to an article and shows more text than the link (a date, a snippet).
+    """
+    best: list = []
+    for parent in _CARD_PARENTS(container):
+        cards = [child for child in parent if isinstance(child.tag, str) and _is_card(child)]
+        if len(cards) > len(best):
+            best = cards
+    return best if len(best) >= minimum else []
+
+
+def _is_card(element) -> bool:
+    links = [link for link in _LINKS(element) if urls.is_article_url(link.get("href", ""))]
+    if not links:
+        return False
+    link_text = sum(len(text_of(link)) for link in _LINKS(element))
+    return len(text_of(element)) > link_text + 5
 
 
 def parse_card(card, base_url: str) -> dict | None:
@@ -112,7 +153,10 @@ def search_teasers(document, base_url: str) -> list[dict]:
             if item.tag == "dt":
                 date_text = text_of(item)
             elif item.tag == "dd":
-                titles = SEARCH_TITLE(item)
+                titles = SEARCH_TITLE(item) or [
+                    link for link in _LINKS(item)
+                    if urls.is_article_url(urls.absolute(link.get("href"), base_url) or "")
+                ]
                 if not titles or not text_of(titles[0]):
                     continue
                 title = titles[0]
@@ -196,8 +240,13 @@ def parse_listing(document, url: str) -> dict | None:
         if not section:
             section = _slug_name(path)
             warnings.append("section taken from the URL; the page shows no tag name.")
-    elif CARDS(document):
+    elif CARDS(document) or repeated_cards(document.body if document.body is not None else document):
         kind, section, items = "section", heading or None, article_teasers(document, url)
+        if not items:
+            items = _numbered(parse_card(card, url) for card in repeated_cards(document.body))
+            warnings.append(
+                "teasers taken from repeated blocks with article links; the layout's card markup is missing."
+            )
         if not section:
             section = _slug_name(path)
             warnings.append("section taken from the URL; the page shows no section heading.")
