@@ -1,0 +1,38 @@
+"""Items the spiders yield. Spiders fetch and discover only: parsing happens in the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+PageRole = Literal["article", "listing", "feed"]
+
+
+@dataclass
+class FetchedPage:
+    """One response as fetched, with the live-site URL even when a mirror served it.
+
+    ``role`` is what the spider fetched the page as; the pipelines fill in ``raw_page_id`` (after
+    storing the raw page) and ``record`` (the parse output of ``shared/parse-output.md``).
+    """
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes = field(repr=False)
+    fetched_at: datetime
+    role: PageRole
+    flags: list[str] = field(default_factory=list)
+    raw_page_id: int | None = None
+    record: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass
+class FetchFailure:
+    """A request that produced no response (connection refused, timeout, DNS): stored as an error."""
+
+    url: str
+    message: str
+    fetched_at: datetime

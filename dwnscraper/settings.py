@@ -1,0 +1,74 @@
+"""Scrapy settings for dwnscraper: polite by default, every value overridable with ``-s NAME=VALUE``.
+
+Project settings (``DWN_*``):
+
+- ``DWN_DB``: the SQLite file (default ``dwn.db``).
+- ``DWN_SITE``: where the site is fetched from. The live site by default; a mirror or staging copy
+  (``http://127.0.0.1:8000``) gets every request for the live host, while items keep live URLs.
+- ``DWN_REFRESH``: fetch articles already stored again (default off: incremental).
+- ``DWN_FULL``: keep paginating listings even when a page holds only stored articles.
+- ``DWN_MAX_PAGES``: listing pages per section or search (0: no limit).
+- ``DWN_BATCH_SIZE``: pages per write transaction.
+- ``DWN_COVERAGE_THRESHOLDS``: field -> minimum share of articles per layout; below it the crawl fails.
+- ``DWN_PROGRESS``: ``auto`` (a live line on a terminal, log lines otherwise), ``tty``, ``log`` or ``off``.
+- ``DWN_PROGRESS_INTERVAL``: seconds between plain progress log lines.
+"""
+
+from dwnscraper import LIVE_SITE, __version__
+
+BOT_NAME = "dwnscraper"
+
+SPIDER_MODULES = ["dwnscraper.spiders"]
+NEWSPIDER_MODULE = "dwnscraper.spiders"
+
+ADDONS = {}
+
+USER_AGENT = f"dwnscraper/{__version__} (+https://github.com/dwnscraper/dwnscraper; news archive research crawler)"
+
+ROBOTSTXT_OBEY = True
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# Error pages and truncated bodies reach the spider, so the raw page and an errors row are stored.
+HTTPERROR_ALLOW_ALL = True
+DOWNLOAD_FAIL_ON_DATALOSS = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "dwnscraper.middlewares.SiteMirrorMiddleware": 60,
+    "dwnscraper.middlewares.OffsiteGuardMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "dwnscraper.pipelines.RawPagePipeline": 100,
+    "dwnscraper.pipelines.ParsePipeline": 200,
+    "dwnscraper.pipelines.ValidatePipeline": 300,
+    "dwnscraper.pipelines.StorePipeline": 400,
+}
+
+EXTENSIONS = {
+    "dwnscraper.extensions.Progress": 500,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+DWN_DB = "dwn.db"
+DWN_SITE = LIVE_SITE
+DWN_REFRESH = False
+DWN_FULL = False
+DWN_MAX_PAGES = 0
+DWN_BATCH_SIZE = 200
+DWN_COVERAGE_THRESHOLDS = {"headline": 1.0, "published_at": 0.99, "body": 0.98}
+DWN_PROGRESS = "auto"
+DWN_PROGRESS_INTERVAL = 10.0
