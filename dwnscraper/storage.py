@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -252,6 +253,9 @@ class Archive:
         })
         return coverage
 
+    def set_finish_reason(self, run_id: int, reason: str) -> None:
+        self.db["crawl_runs"].update(run_id, {"finish_reason": reason})
+
     # -- buffered writes -------------------------------------------------------------------
 
     def add_raw_page(self, *, url: str, final_url: str, status: int, headers: Mapping[str, str],
@@ -437,3 +441,216 @@ def _article_row(record: Mapping[str, Any], identity: str, digest: str, revision
         "last_fetched_at": fetched_at,
         "crawl_run_id": run_id,
     }
+
+
+# == Read side ======================================================================================
+# Read-only connections and the queries behind ``query``, ``search``, ``export``, ``stats`` and
+# ``reparse``. Nothing below writes: reparse writes through ``Archive`` above.
+
+JSON_COLUMNS = ("authors", "topics", "body", "warnings")
+"""Article columns holding JSON text; ``export`` decodes them in JSON Lines."""
+
+SEARCH_WEIGHTS = (10.0, 4.0, 1.0)
+"""bm25 weights of the FTS columns headline, lead, body_text: a hit in the headline ranks first."""
+
+_ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+_READ_PRAGMAS_WITH_ARGUMENT = {
+    "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+    "integrity_check", "quick_check", "foreign_key_check",
+}
+_WRITING_PRAGMAS = {"optimize", "wal_checkpoint", "incremental_vacuum", "shrink_memory"}
+_REFUSED_ACTIONS = {
+    sqlite3.SQLITE_DELETE: "DELETE", sqlite3.SQLITE_INSERT: "INSERT", sqlite3.SQLITE_UPDATE: "UPDATE",
+    sqlite3.SQLITE_ATTACH: "ATTACH", sqlite3.SQLITE_DETACH: "DETACH", sqlite3.SQLITE_ALTER_TABLE: "ALTER TABLE",
+    sqlite3.SQLITE_TRANSACTION: "a transaction", sqlite3.SQLITE_SAVEPOINT: "SAVEPOINT",
+    sqlite3.SQLITE_REINDEX: "REINDEX", sqlite3.SQLITE_ANALYZE: "ANALYZE",
+}
+_WRITE_KEYWORDS = {"VACUUM", "REINDEX", "ANALYZE", "REPLACE", "CREATE", "DROP"}
+
+
+class NotAnArchive(Exception):
+    """The file is not a SQLite database, or not one that ``dwnscraper crawl`` wrote."""
+
+
+class QueryRefused(Exception):
+    """A statement ``query`` will not run because it would change something."""
+
+
+def open_read_only(path: str | Path) -> Database:
+    """The archive through a connection that cannot write: ``mode=ro`` plus ``PRAGMA query_only``."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotAnArchive(f"{path} does not exist.")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise NotAnArchive(f"{path} is not a SQLite database ({error}).") from error
+    if "articles" not in tables:
+        conn.close()
+        raise NotAnArchive(f"{path} is not a dwnscraper archive: it has no articles table.")
+    return Database(conn)
+
+
+def _refusal(sql: str, action: int, name: str | None) -> str:
+    keyword = sql.split(None, 1)[0].upper() if sql.strip() else ""
+    if keyword in _WRITE_KEYWORDS:
+        what = keyword
+    elif action == sqlite3.SQLITE_PRAGMA:
+        what = f"PRAGMA {name} with a value"
+    else:
+        what = _REFUSED_ACTIONS.get(action, "a statement that writes")
+    return f"query only reads the archive, so {what} is refused; nothing was changed."
+
+
+def _guard(sql: str, refused: list[str]):
+    def authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
+        if action in _ALLOWED_ACTIONS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_PRAGMA and (
+            (arg2 is None and arg1 not in _WRITING_PRAGMAS) or arg1 in _READ_PRAGMAS_WITH_ARGUMENT
+        ):
+            return sqlite3.SQLITE_OK
+        refused.append(_refusal(sql, action, arg1))
+        return sqlite3.SQLITE_DENY
+
+    return authorize
+
+
+def read_only_query(db: Database, sql: str,
+                    params: Mapping[str, Any] | None = None) -> tuple[list[str], Iterator[tuple]]:
+    """Run one SELECT-like statement; return its column names and a cursor over the rows.
+
+    An authorizer refuses every action but reading (DELETE, DROP, ATTACH, PRAGMA assignments, ...)
+    before the statement runs; the read-only connection is the second line of defence.
+    """
+    refused: list[str] = []
+    db.conn.set_authorizer(_guard(sql, refused))
+    try:
+        cursor = db.conn.execute(sql, dict(params or {}))
+    except sqlite3.ProgrammingError as error:
+        raise QueryRefused(f"query runs one SQL statement at a time ({error}).") from error
+    except sqlite3.DatabaseError as error:
+        if refused:
+            raise QueryRefused(refused[0]) from error
+        if "readonly" in str(error):
+            raise QueryRefused(_refusal(sql, sqlite3.SQLITE_OK, None)) from error
+        raise
+    return [column[0] for column in cursor.description or ()], cursor
+
+
+def _date_filters(column: str, since: str | None, until: str | None) -> tuple[list[str], list[str]]:
+    """SQL conditions on an ISO column for the calendar days ``since`` .. ``until`` (inclusive)."""
+    where, args = [], []
+    if since:
+        where.append(f"{column} >= ?")
+        args.append(since)
+    if until:
+        where.append(f"{column} < date(?, '+1 day')")
+        args.append(until)
+    return where, args
+
+
+def search_articles(db: Database, text: str, *, sections: tuple[str, ...] = (), since: str | None = None,
+                    until: str | None = None, limit: int = 20, highlight: tuple[str, str] = ("**", "**")
+                    ) -> Iterator[dict[str, Any]]:
+    """Full-text search (FTS5 syntax) over headline, lead and body, best bm25 rank first."""
+    weights = ", ".join(str(weight) for weight in SEARCH_WEIGHTS)
+    where, args = _date_filters("articles.published_at", since, until)
+    if sections:
+        where.append(f"articles.section IN ({', '.join('?' for _ in sections)})")
+        args.extend(sections)
+    sql = (
+        "SELECT articles.published_at, articles.section, articles.headline,"
+        " snippet(articles_fts, -1, ?, ?, '…', 12) AS snippet, articles.canonical_url AS url"
+        " FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid"
+        " WHERE articles_fts MATCH ?" + "".join(f" AND {condition}" for condition in where)
+        + f" ORDER BY bm25(articles_fts, {weights}), articles.published_at DESC LIMIT ?"
+    )
+    return db.query(sql, [*highlight, text, *args, limit])
+
+
+def export_articles(db: Database, *, sections: tuple[str, ...] = (), since: str | None = None,
+                    until: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every article row (body text included), oldest first, straight from the cursor."""
+    where, args = _date_filters("published_at", since, until)
+    if sections:
+        where.append(f"section IN ({', '.join('?' for _ in sections)})")
+        args.extend(sections)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return db.query(f"SELECT * FROM articles{clause} ORDER BY published_at, identity", args)
+
+
+def articles_per_section_and_month(db: Database) -> list[dict[str, Any]]:
+    return list(db.query(
+        "SELECT coalesce(section, '') AS section, coalesce(substr(published_at, 1, 7), '') AS month,"
+        " count(*) AS articles FROM articles GROUP BY 1, 2 ORDER BY 1, 2"))
+
+
+def coverage_per_layout(db: Database) -> list[dict[str, Any]]:
+    """Per layout, the number of articles and the percentage having each field."""
+    shares = ", ".join(f"round(100.0 * avg(CASE WHEN {condition} THEN 1 ELSE 0 END), 1) AS [{field}]"
+                       for field, condition in COVERAGE_FIELDS.items())
+    return list(db.query(
+        f"SELECT layout, count(*) AS articles, {shares} FROM articles GROUP BY layout ORDER BY layout"))
+
+
+def crawl_run_rows(db: Database) -> list[dict[str, Any]]:
+    return list(db.query(
+        "SELECT id, spider, started_at, finished_at, finish_reason, pages_fetched, articles_new,"
+        " articles_updated, errors FROM crawl_runs ORDER BY id"))
+
+
+def error_counts(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT stage, count(*) AS errors FROM errors GROUP BY stage ORDER BY stage"))
+
+
+def reparse_page_ids(db: Database) -> list[int]:
+    """The pages the archive's records come from, plus the newest fetch of every URL (which may
+    not have parsed before), in fetch order."""
+    return [row[0] for row in db.execute(
+        "SELECT raw_page_id FROM articles UNION SELECT raw_page_id FROM listings"
+        " UNION SELECT max(id) FROM raw_pages GROUP BY url ORDER BY 1")]
+
+
+def raw_page(db: Database, page_id: int) -> RawPage:
+    return raw_page_from_row(db["raw_pages"].get(page_id))
+
+
+def stored_article(db: Database, identity: str) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM articles WHERE identity = ?", [identity]), None)
+
+
+def stored_listing(db: Database, raw_page_id: int) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM listings WHERE raw_page_id = ?", [raw_page_id]), None)
+
+
+def stored_teasers(db: Database, raw_page_id: int) -> list[dict[str, Any]]:
+    return [
+        {**row, "sponsored": bool(row["sponsored"])}
+        for row in db.query(
+            "SELECT position, sponsored, section, headline, url, published_raw, published_on, snippet"
+            " FROM teasers WHERE raw_page_id = ? ORDER BY position", [raw_page_id])
+    ]
+
+
+def article_record(row: Mapping[str, Any], teasers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parse output an article row was stored from (the inverse of ``_article_row``)."""
+    image = None
+    if row["image_url"] is not None:
+        image = {"url": row["image_url"], "caption": row["image_caption"], "credit": row["image_credit"]}
+    record = {field: row[field] for field in (
+        "url", "canonical_url", "article_id", "layout", "section", "headline", "lead", "published_raw",
+        "published_at", "updated_raw", "updated_at", "reading_time_minutes", "word_count")}
+    record.update({field: json.loads(row[field]) for field in JSON_COLUMNS})
+    record.update(kind="article", image=image, paywalled=bool(row["paywalled"]), teasers=teasers)
+    return record
+
+
+def listing_record(row: Mapping[str, Any], teasers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parse output a listing row was stored from."""
+    return {"kind": "listing", "listing": row["listing"], "url": row["url"], "section": row["section"],
+            "page": row["page"], "next_page": row["next_page"], "warnings": json.loads(row["warnings"]),
+            "teasers": teasers}

@@ -1,0 +1,169 @@
+"""Item pipelines, in order: archive the raw page -> parse it -> validate the record -> store it.
+
+The raw page is written first, so nothing fetched is lost even when parsing fails. Every failure
+becomes an ``errors`` row and a log line, and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib.resources import files
+from typing import Any, Self
+
+from jsonschema import Draft202012Validator
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from dwnscraper.crawl import coverage_failures, coverage_lines
+from dwnscraper.items import FetchedPage, FetchFailure
+from dwnscraper.parsing import parse_page
+from dwnscraper.parsing.urls import article_identity
+from dwnscraper.storage import Archive
+
+logger = logging.getLogger(__name__)
+
+EXPECTED_KIND = {"article": "article", "listing": "listing"}
+"""Page role -> the record kind its parse must give; feed pages are archived, not parsed."""
+
+
+def load_schema_validator() -> Draft202012Validator:
+    schema = json.loads(files("dwnscraper").joinpath("schema/parse-output.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+class RawPagePipeline:
+    """Owns the archive for the crawl: opens it and a crawl run, stores each raw page, closes both."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.record_finish_reason, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        settings = self.crawler.settings
+        self.archive = Archive(settings.get("DWN_DB"), batch_size=settings.getint("DWN_BATCH_SIZE")).open()
+        spider = self.crawler.spider
+        options = {"spider_arguments": spider.arguments,
+                   **{name: settings.get(name) for name in ("DWN_SITE", "DWN_REFRESH", "DWN_FULL",
+                                                            "DWN_MAX_PAGES", "JOBDIR")}}
+        self.run_id = self.archive.start_run(spider.name, options)
+        self.crawler.stats.set_value("dwn/crawl_run_id", self.run_id)
+        logger.info("Crawl run %d writes to %s", self.run_id, self.archive.path)
+
+    def process_item(self, item: FetchedPage | FetchFailure) -> FetchedPage:
+        if isinstance(item, FetchFailure):
+            self.error(item.url, "download", item.message)
+            raise DropItem(f"Nothing fetched from {item.url}", log_level="INFO")
+        item.raw_page_id = self.archive.add_raw_page(
+            url=item.url, final_url=item.final_url, status=item.status, headers=item.headers,
+            body=item.body, fetched_at=item.fetched_at, flags=item.flags, crawl_run_id=self.run_id)
+        self.crawler.stats.inc_value("dwn/pages_archived")
+        if item.status >= 400:
+            self.error(item.url, "http", f"HTTP status {item.status}", item.raw_page_id)
+            raise DropItem(f"HTTP {item.status} for {item.url}", log_level="INFO")
+        if "dataloss" in item.flags:
+            self.error(item.url, "download", "The body is truncated (fewer bytes than Content-Length).",
+                       item.raw_page_id)
+            raise DropItem(f"Truncated body from {item.url}", log_level="INFO")
+        return item
+
+    def publish_counts(self) -> None:
+        """Copy the archive's running counts into the stats, where progress and summary read them."""
+        for name in ("articles_new", "articles_updated", "articles_unchanged", "listings"):
+            self.crawler.stats.set_value(f"dwn/{name}", self.archive.counts[name])
+
+    def error(self, url: str, stage: str, message: str, raw_page_id: int | None = None) -> None:
+        logger.error("%s error for %s: %s", stage, url, message)
+        self.archive.add_error(url=url, stage=stage, message=message, raw_page_id=raw_page_id,
+                               crawl_run_id=self.run_id)
+        self.crawler.stats.inc_value("dwn/errors")
+
+    def close_spider(self) -> None:
+        stats = self.crawler.stats
+        coverage = self.archive.finish_run(self.run_id, "closing", stats.get_stats())
+        self.publish_counts()
+        for line in coverage_lines(coverage):
+            logger.info("Coverage %s", line)
+        for failure in coverage_failures(coverage, self.crawler.settings.getdict("DWN_COVERAGE_THRESHOLDS")):
+            logger.error(failure)
+            stats.inc_value("dwn/coverage_failures")
+        self.archive.close()
+
+    def record_finish_reason(self, spider: Any, reason: str) -> None:
+        with Archive(self.crawler.settings.get("DWN_DB")) as archive:
+            archive.set_finish_reason(self.run_id, reason)
+
+
+class _ArchiveUser:
+    """A pipeline stage that writes through the archive owned by ``RawPagePipeline``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    @property
+    def owner(self) -> RawPagePipeline:
+        return self.crawler.get_item_pipeline(RawPagePipeline)
+
+    def fail(self, item: FetchedPage, stage: str, message: str) -> DropItem:
+        self.owner.error(item.url, stage, message, item.raw_page_id)
+        return DropItem(f"{stage} failed for {item.url}", log_level="INFO")
+
+
+class ParsePipeline(_ArchiveUser):
+    """Run the parsing core on article and listing pages."""
+
+    def process_item(self, item: FetchedPage) -> FetchedPage:
+        if item.role not in EXPECTED_KIND:
+            return item
+        item.record = parse_page(item.body, item.final_url, item.fetched_at, item.headers)
+        if item.record["kind"] == "error":
+            raise self.fail(item, "parse", item.record["error"])
+        return item
+
+
+class ValidatePipeline(_ArchiveUser):
+    """Check the record against ``parse-output.schema.json`` and against what the page was fetched as."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.validator = load_schema_validator()
+
+    def process_item(self, item: FetchedPage) -> FetchedPage:
+        if item.record is None:
+            return item
+        problem = next(iter(self.validator.iter_errors(item.record)), None)
+        if problem is not None:
+            where = "/".join(str(part) for part in problem.absolute_path) or "the record"
+            raise self.fail(item, "validate", f"The parse output breaks the contract at {where}: {problem.message}")
+        expected = EXPECTED_KIND[item.role]
+        if item.record["kind"] != expected:
+            raise self.fail(item, "validate", f"Fetched as {expected} but parsed as {item.record['kind']}.")
+        if expected == "article" and article_identity(item.record["canonical_url"]) is None \
+                and article_identity(item.url) is None:
+            raise self.fail(item, "validate", "The article has no identity: neither its URL nor its canonical link is an article URL.")
+        return item
+
+
+class StorePipeline(_ArchiveUser):
+    """Store the parsed article (with revisions) or listing, with its teasers."""
+
+    def process_item(self, item: FetchedPage) -> FetchedPage:
+        if item.record is None:
+            return item
+        owner = self.owner
+        store = owner.archive.add_article if item.record["kind"] == "article" else owner.archive.add_listing
+        store(item.record, item.raw_page_id, item.fetched_at, crawl_run_id=owner.run_id)
+        owner.publish_counts()
+        return item

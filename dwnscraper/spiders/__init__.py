@@ -1,0 +1,1 @@
+"""Spiders fetch and discover only: ``sections``, ``feed``, ``archive``, ``articles``."""

@@ -1,0 +1,115 @@
+"""What every dwnscraper spider shares: incremental article requests and the fetched-page item."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from dwnscraper.items import FetchedPage, FetchFailure, PageRole
+from dwnscraper.parsing.urls import LIVE_HOST, article_identity, is_article_url
+from dwnscraper.storage import Archive
+
+SITE_LINKS = LinkExtractor(allow_domains=[LIVE_HOST], unique=True)
+"""Every link to the live site (``www.`` included) on a page."""
+
+
+def header_dict(response: Response) -> dict[str, str]:
+    return {name.decode("latin-1"): b", ".join(values).decode("latin-1")
+            for name, values in response.headers.items()}
+
+
+def same_path(url: str, path: str) -> bool:
+    return urlsplit(url).path.rstrip("/") == path.rstrip("/")
+
+
+class DwnSpider(Spider):
+    """Base of the dwnscraper spiders.
+
+    An article is requested once per crawl whatever URL variant links to it, and not at all when it
+    is already in the archive (unless ``DWN_REFRESH``). Known identities are read from the archive
+    when the crawl starts; with a ``JOBDIR`` the identities already requested survive a resume.
+    """
+
+    known: set[str]
+    requested: set[str]
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The spider's own options, recorded with the crawl run."""
+        return {}
+
+    async def start(self) -> Any:
+        settings = self.crawler.settings
+        self.refresh = settings.getbool("DWN_REFRESH")
+        self.full = settings.getbool("DWN_FULL")
+        self.max_pages = settings.getint("DWN_MAX_PAGES")
+        with Archive(settings.get("DWN_DB")) as archive:
+            self.known = archive.known_identities()
+        state = getattr(self, "state", {})
+        self.requested = state.setdefault("requested_identities", set())
+        for request in self.start_requests_for_site():
+            yield request
+
+    def start_requests_for_site(self) -> Iterable[Request]:
+        raise NotImplementedError
+
+    def page_request(self, url: str, role: PageRole, callback: Any = None, **cb_kwargs: Any) -> Request:
+        return Request(url, callback=callback or self.parse_page, errback=self.fetch_failed,
+                       cb_kwargs=cb_kwargs, meta={"dwn_requested_url": url, "dwn_role": role})
+
+    def article_request(self, url: str) -> Request | None:
+        """A request for an article URL, or ``None`` if it is stored or already requested."""
+        identity = article_identity(url)
+        if identity in self.requested:
+            return None
+        if identity in self.known and not self.refresh:
+            self.crawler.stats.inc_value("dwn/articles_skipped_known")
+            self.requested.add(identity)
+            return None
+        self.requested.add(identity)
+        return self.page_request(url, "article")
+
+    def article_requests(self, urls: Iterable[str]) -> Iterator[Request]:
+        for url in urls:
+            if is_article_url(url) and (request := self.article_request(url)) is not None:
+                yield request
+
+    def article_links(self, response: Response) -> list[str]:
+        return [link.url for link in SITE_LINKS.extract_links(response) if is_article_url(link.url)]
+
+    def all_known(self, urls: list[str]) -> bool:
+        """True when a listing shows articles and every one of them was stored before this crawl."""
+        return bool(urls) and all(article_identity(url) in self.known for url in urls)
+
+    def fetched(self, response: Response) -> FetchedPage:
+        return FetchedPage(
+            url=response.meta.get("dwn_requested_url", response.url),
+            final_url=response.url,
+            status=response.status,
+            headers=header_dict(response),
+            body=response.body,
+            fetched_at=datetime.now(UTC),
+            role=response.meta.get("dwn_role", "article"),
+            flags=list(response.flags),
+        )
+
+    def parse_page(self, response: Response, **cb_kwargs: Any) -> Iterator[Any]:
+        yield self.fetched(response)
+
+    def fetch_failed(self, failure: Failure) -> Iterator[FetchFailure]:
+        if failure.check(IgnoreRequest):
+            return
+        request = failure.request
+        self.logger.error("Could not fetch %s: %s", request.url, failure.getErrorMessage())
+        yield FetchFailure(url=request.meta.get("dwn_requested_url", request.url),
+                           message=f"{failure.type.__name__}: {failure.getErrorMessage()}",
+                           fetched_at=datetime.now(UTC))
