@@ -7,7 +7,7 @@ far its text agrees with our body, the wall time of a fresh ``dwnscraper parse F
 
 Example:
 
-    /work/venv/bin/python benchmarks/parse_benchmark.py --repeat 20
+    python benchmarks/parse_benchmark.py --repeat 20
 """
 
 from __future__ import annotations
