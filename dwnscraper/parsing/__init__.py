@@ -19,7 +19,7 @@ from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
 from dwnscraper.parsing.layouts.wordpress import LAYOUT as WORDPRESS
 from dwnscraper.parsing.metadata import Metadata, read_metadata
 from dwnscraper.parsing.teasers import parse_listing
-from dwnscraper.parsing.text import binary_kind, clean, looks_binary, parse_html, text_of, truncated
+from dwnscraper.parsing.text import Page, binary_kind, clean, looks_binary, parse_html, text_of, truncated
 
 __all__ = ["LAYOUTS", "parse_page"]
 
@@ -33,9 +33,8 @@ _WORDPRESS_CUES = etree.XPath(
     "//meta[@name='generator'][contains(@content, 'WordPress')] | //*[contains(@src, '/wp-content/')]"
     " | //link[contains(@href, '/wp-content/')]"
 )
-_LEGACY_CUES = etree.XPath(
-    "//text()[contains(., 'Benachrichtigung über neue Artikel')][not(ancestor::script)]"
-)
+_LEGACY_CUE = "Benachrichtigung über neue Artikel"
+_LEGACY_CUES = etree.XPath(f"//text()[contains(., '{_LEGACY_CUE}')][not(ancestor::script)]")
 _COOKIE_ACCEPT = etree.XPath(
     "//*[@id='ck_accept' or contains(@class, 'ck_accept') or @name='ck_accept' or @data-action='ck_accept']"
 )
@@ -78,18 +77,19 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     document = parse_html(body, headers)
     if document is None:
         return error_record(url, "The page holds no HTML elements.")
-    layout = detect_layout(document)
+    page = Page(document)
+    layout = detect_layout(page)
     metadata = read_metadata(document)
     if layout is not None or _has_article_signals(document, metadata):
-        record = Article(document, layout or _layout_from_cues(document), metadata, url, fetched_at).record()
+        record = Article(page, layout or _layout_from_cues(page), metadata, url, fetched_at).record()
         if record["headline"]:
             if truncated(body):
                 record["warnings"].append(
                     "body may be incomplete: the page ends before </html> (the download was cut off)."
                 )
             return record
-    not_a_page = _why_not_a_page(document)
-    listing = None if not_a_page else parse_listing(document, url)
+    not_a_page = _why_not_a_page(page)
+    listing = None if not_a_page else parse_listing(page, url)
     if listing is None:
         return error_record(url, not_a_page or NOT_A_PAGE)
     if truncated(body):
@@ -99,9 +99,9 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     return listing
 
 
-def detect_layout(document) -> Layout | None:
+def detect_layout(page: Page) -> Layout | None:
     """The layout whose own markup the page shows most of, or ``None`` when none of it is there."""
-    scores = [(len(layout.markers(document)), layout) for layout in LAYOUTS]
+    scores = [(len(layout.markers(page.document, page.classes)), layout) for layout in LAYOUTS]
     best, layout = max(scores, key=lambda scored: scored[0])
     return layout if best else None
 
@@ -114,11 +114,12 @@ def _has_article_signals(document, metadata: Metadata) -> bool:
     return metadata.is_news_article or bool(READING_TIME.search(text_of(body) if body is not None else ""))
 
 
-def _layout_from_cues(document) -> Layout:
+def _layout_from_cues(page: Page) -> Layout:
     """A page whose class names all changed: the era shows in its generator and its text order."""
+    document = page.document
     if _WORDPRESS_CUES(document):
         return WORDPRESS
-    if _LEGACY_CUES(document):
+    if _LEGACY_CUE in page.text and _LEGACY_CUES(document):
         return LEGACY
     headings = _H1(document)
     after = " ".join(clean(text) for text in CUES_AFTER(headings[0])) if headings else ""
@@ -126,11 +127,12 @@ def _layout_from_cues(document) -> Layout:
     return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
 
 
-def _why_not_a_page(document) -> str | None:
+def _why_not_a_page(page: Page) -> str | None:
     """Why a page that is no article is no listing either: a 404 page or a cookie wall; else ``None``."""
+    document = page.document
     heading = next((text_of(element) for element in _H1(document) + _TITLE(document) if text_of(element)), "")
     if any(cue in heading for cue in _NOT_FOUND):
         return f"The page is DWN's 404 page „{clean(heading)[:60]}“: there is no article at this URL."
-    if _COOKIE_ACCEPT(document) and not parse_listing(document, "https://invalid/"):
+    if _COOKIE_ACCEPT(document) and not parse_listing(page, "https://invalid/"):
         return "The page is a cookie consent wall (ck_accept) without any article or listing content."
     return None

@@ -13,7 +13,7 @@ from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import article_teasers, cue_teasers
-from dwnscraper.parsing.text import clean, first_text, text_of
+from dwnscraper.parsing.text import Page, Selector, clean, first_text, text_of
 
 DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
 UPDATED = re.compile(r"Aktualisiert:?\s*(?:¦\s*)?(" + DATE_TIME.pattern + ")")
@@ -85,8 +85,9 @@ FIELD_NOUNS = {
 class Article:
     """Collects one article's fields and the warnings about where they came from."""
 
-    def __init__(self, document, layout: Layout, metadata: Metadata, url: str, fetched_at: datetime | None):
-        self.document = document
+    def __init__(self, page: Page, layout: Layout, metadata: Metadata, url: str, fetched_at: datetime | None):
+        self.page = page
+        self.document = document = page.document
         self.layout = layout
         self.metadata = metadata
         self.url = url
@@ -120,33 +121,36 @@ class Article:
             self._cues = [clean(text) for text in CUES_AFTER(self.h1)] if self.h1 is not None else []
         return self._cues
 
+    def select(self, selector: Selector, context=None) -> list:
+        """The matches of one of the layout's selectors below ``context`` (default: the whole page)."""
+        return selector(self.document if context is None else context, self.page.classes)
+
     def cue_text(self) -> str:
         return " ¦ ".join(self.cues)
 
     def record(self) -> dict:
         layout, meta = self.layout, self.metadata
-        doc = self.document
         section = self.pick("section", [
-            (None, lambda: first_text(layout.section, doc)),
+            (None, lambda: first_text(self.select(layout.section))),
             ("JSON-LD articleSection", lambda: meta.json_ld_text("articleSection")),
             ("the article:section meta tag", lambda: meta.meta.get("article:section", "")),
             ("the kicker link before the headline", self._kicker_cue),
         ])
         headline = self.pick("headline", [
-            (None, lambda: first_text(layout.headline, doc)),
+            (None, lambda: first_text(self.select(layout.headline))),
             ("JSON-LD headline", lambda: meta.json_ld_text("headline")),
             ("the first <h1>", lambda: text_of(self.h1) if self.h1 is not None else ""),
             ("the og:title meta tag", lambda: meta.meta.get("og:title", "")),
         ])
         lead = self.pick("lead", [
-            (None, lambda: first_text(layout.lead, doc)),
+            (None, lambda: first_text(self.select(layout.lead))),
             ("the meta description", lambda: meta.meta.get("description", "")),
             ("the og:description meta tag", lambda: meta.meta.get("og:description", "")),
         ])
         published_raw, published_at = self._published()
         updated_raw, updated_at = self._updated()
         reading_time = self.pick("reading_time_minutes", [
-            (None, lambda: _minutes(first_text(layout.reading_time, doc))),
+            (None, lambda: _minutes(first_text(self.select(layout.reading_time)))),
             ("the text cue 'Lesezeit:'", self._reading_time_cue),
             ("JSON-LD timeRequired", meta.reading_time_minutes),
         ])
@@ -179,8 +183,8 @@ class Article:
 
     def _teasers(self) -> list[dict]:
         found = self.pick("teasers", [
-            (None, lambda: article_teasers(self.document, self.base)),
-            ("the 'Mehr zum Thema' section", lambda: cue_teasers(self.document, self.base)),
+            (None, lambda: article_teasers(self.page, self.base)),
+            ("the 'Mehr zum Thema' section", lambda: cue_teasers(self.page, self.base)),
         ], required=False)
         return found or []
 
@@ -202,7 +206,7 @@ class Article:
         return ""
 
     def _published(self) -> tuple[str | None, datetime | None]:
-        layout_text = first_text(self.layout.published, self.document).split("Aktualisiert")[0]
+        layout_text = first_text(self.select(self.layout.published)).split("Aktualisiert")[0]
         metadata_value = self.metadata.json_ld_text("datePublished") or self.metadata.meta.get(
             "article:published_time", ""
         )
@@ -231,7 +235,7 @@ class Article:
         return match.group(0) if match else ""
 
     def _updated(self) -> tuple[str | None, datetime | None]:
-        layout_text = first_text(self.layout.updated, self.document)
+        layout_text = first_text(self.select(self.layout.updated))
         found = self.pick("updated_at", [
             (None, lambda: self._updated_in(layout_text)),
             ("the text cue 'Aktualisiert:'", lambda: self._updated_in(self.cue_text())),
@@ -250,7 +254,7 @@ class Article:
 
     def _authors(self, lead: str | None) -> list[str]:
         names = []
-        for element in self.layout.author(self.document):
+        for element in self.select(self.layout.author):
             name = AUTHOR_LABEL.sub("", text_of(element))
             if name and name not in names:
                 names.append(name)
@@ -270,16 +274,18 @@ class Article:
 
     def _image(self, headline: str | None) -> dict | None:
         found = self.pick("image", [
-            (None, lambda: self._image_in(self.layout.image(self.document), self.layout.image_caption)),
+            (None, lambda: self._image_in(
+                self.select(self.layout.image), lambda box: self.select(self.layout.image_caption, box)
+            )),
             ("the first <figure>", lambda: self._image_in(_FIGURES(self.document), _FIGCAPTION)),
             ("the first image after the headline", lambda: self._image_after_headline(headline)),
         ], required=False)
         return found
 
-    def _image_in(self, containers: list, caption_xpath: etree.XPath) -> dict | None:
+    def _image_in(self, containers: list, captions_in: Callable[[etree._Element], list]) -> dict | None:
         for container in containers:
             images = _IMG(container)
-            captions = caption_xpath(container)
+            captions = captions_in(container)
             if not images and not captions:
                 continue
             source = None
@@ -305,7 +311,7 @@ class Article:
 
     def _topics(self) -> list[str]:
         found = self.pick("topics", [
-            (None, lambda: _topic_names(self.layout.topics(self.document))),
+            (None, lambda: _topic_names(self.select(self.layout.topics))),
             ("the 'Mehr zum Thema:' box", lambda: _topic_names(
                 link for box in _TOPIC_BOX(self.document)[:1] for link in _THEMA_LINKS(box)
             )),
@@ -313,14 +319,14 @@ class Article:
         return found or []
 
     def _body(self) -> tuple[list[dict], bool]:
-        paywalled = bool(self.layout.paywall(self.document))
+        paywalled = bool(self.select(self.layout.paywall))
         container = self.pick("body", [
-            (None, lambda: next(iter(self.layout.body(self.document)), None)),
+            (None, lambda: next(iter(self.select(self.layout.body)), None)),
             ("the longest run of paragraphs", self._paragraph_container),
         ])
         if container is None:
             return [], paywalled or self._paywall_cue()
-        walker = BodyWalker(set(self.layout.not_body(container)))
+        walker = BodyWalker(set(self.select(self.layout.not_body, container)))
         walker.walk(container)
         return walker.blocks, paywalled or walker.hit_paywall or self._paywall_cue()
 

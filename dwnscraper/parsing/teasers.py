@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing.text import clean, css, text_of
+from dwnscraper.parsing.text import Page, clean, css, text_of
 
 CARDS = css("div.boxtext")
 CARD_DATE = css(".pubdate")
@@ -48,18 +49,18 @@ BRAND_LABELS = {"DWN", "Anzeige", "Deutsche Wirtschafts Nachrichten", "Deutsche 
 SECTION_LINK = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
 
-def article_teasers(document, base_url: str) -> list[dict]:
+def article_teasers(page: Page, base_url: str) -> list[dict]:
     """The teaser cards at the end of an article page, in page order."""
-    return _numbered(parse_card(card, base_url) for card in CARDS(document))
+    return _numbered(parse_card(card, base_url, page.classes) for card in CARDS(page.document, page.classes))
 
 
-def cue_teasers(document, base_url: str) -> list[dict]:
+def cue_teasers(page: Page, base_url: str) -> list[dict]:
     """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
-    for label in _MORE_ON_TOPIC(document):
+    for label in _MORE_ON_TOPIC(page.document):
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)
         if cards:
-            return _numbered(parse_card(card, base_url) for card in cards)
+            return _numbered(parse_card(card, base_url, page.classes) for card in cards)
     return []
 
 
@@ -84,7 +85,8 @@ def _is_card(element) -> bool:
     return len(text_of(element)) > link_text + 5
 
 
-def parse_card(card, base_url: str) -> dict | None:
+def parse_card(card, base_url: str, classes: Set[str]) -> dict | None:
+    """One teaser card; ``classes`` are the class names of its page."""
     links = [link for link in _LINKS(card) if urls.absolute(link.get("href"), base_url)]
     section_link = next((link for link in links if _is_section_link(link)), None)
     section = text_of(section_link) if section_link is not None else None
@@ -94,7 +96,7 @@ def parse_card(card, base_url: str) -> dict | None:
     headline = _strip_prefix(text_of(title), section)
     if not headline:
         return None
-    date_text = next((text_of(node) for node in CARD_DATE(card) if text_of(node)), "")
+    date_text = next((text_of(node) for node in CARD_DATE(card, classes) if text_of(node)), "")
     loose = [clean(text) for text in _LOOSE_TEXT(card)]
     sponsored = "Anzeige" in loose or bool(_SPONSOR_CLASS(card))
     if not date_text:
@@ -144,16 +146,16 @@ def _numbered(teasers) -> list[dict]:
     return found
 
 
-def search_teasers(document, base_url: str) -> list[dict]:
+def search_teasers(page: Page, base_url: str) -> list[dict]:
     """Search results: ``<dt>`` dates (two-digit years) followed by ``<dd>`` items with ``a.title``."""
     found = []
-    for results in SEARCH_RESULTS(document):
+    for results in SEARCH_RESULTS(page.document):
         date_text = ""
         for item in results:
             if item.tag == "dt":
                 date_text = text_of(item)
             elif item.tag == "dd":
-                titles = SEARCH_TITLE(item) or [
+                titles = SEARCH_TITLE(item, page.classes) or [
                     link for link in _LINKS(item)
                     if urls.is_article_url(urls.absolute(link.get("href"), base_url) or "")
                 ]
@@ -227,23 +229,24 @@ def _same_listing_page(candidate: str, wanted: str) -> bool:
     return all(have_query.get(key) == value for key, value in want_query.items())
 
 
-def parse_listing(document, url: str) -> dict | None:
+def parse_listing(page: Page, url: str) -> dict | None:
     """A section, tag or search page; ``None`` when the page is none of them."""
+    document = page.document
     path = urlsplit(url).path
     heading = next((text_of(h1) for h1 in H1(document) if text_of(h1)), "")
     warnings: list[str] = []
     if SEARCH_RESULTS(document) or path.rstrip("/") == "/search":
-        kind, section, items = "search", None, search_teasers(document, url)
+        kind, section, items = "search", None, search_teasers(page, url)
     elif TAG_HEADING.match(heading) or path.startswith("/thema/"):
         kind, section = "tag", TAG_HEADING.sub("", heading) or None
-        items = article_teasers(document, url) or link_teasers(document, url)
+        items = article_teasers(page, url) or link_teasers(document, url)
         if not section:
             section = _slug_name(path)
             warnings.append("section taken from the URL; the page shows no tag name.")
-    elif CARDS(document) or repeated_cards(document.body if document.body is not None else document):
-        kind, section, items = "section", heading or None, article_teasers(document, url)
+    elif CARDS(document, page.classes) or repeated_cards(document.body if document.body is not None else document):
+        kind, section, items = "section", heading or None, article_teasers(page, url)
         if not items:
-            items = _numbered(parse_card(card, url) for card in repeated_cards(document.body))
+            items = _numbered(parse_card(card, url, page.classes) for card in repeated_cards(document.body))
             warnings.append(
                 "teasers taken from repeated blocks with article links; the layout's card markup is missing."
             )
@@ -252,15 +255,15 @@ def parse_listing(document, url: str) -> dict | None:
             warnings.append("section taken from the URL; the page shows no section heading.")
     else:
         return None
-    page = page_number(url)
+    number = page_number(url)
     return {
         "kind": "listing",
         "listing": kind,
         "url": url,
         "section": section,
-        "page": page,
+        "page": number,
         "teasers": items,
-        "next_page": next_page_url(document, url, page),
+        "next_page": next_page_url(document, url, number),
         "warnings": warnings,
     }
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Iterable, Mapping, Set
+from functools import cache, cached_property
 
 import lxml.html
+from cssselect import parser as css_parser
 from lxml import etree
 from parsel.csstranslator import css2xpath
 from w3lib.encoding import (
@@ -18,13 +19,60 @@ from w3lib.encoding import (
 
 _WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
 _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
-_STRING = etree.XPath("string()")
+_STRING = etree.XPath("string()", smart_strings=False)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_CLASS_VALUES = etree.XPath("//@class", smart_strings=False)
 
 
-def css(selector: str) -> etree.XPath:
-    """Compile a CSS selector once, to be evaluated relative to any element."""
-    return etree.XPath(css2xpath(selector))
+class Page:
+    """One parsed document and what its selectors consult more than once: its class names, its text."""
+
+    def __init__(self, document):
+        self.document = document
+
+    @cached_property
+    def classes(self) -> frozenset[str]:
+        """Every class name on the page (split at any whitespace: a superset of what XPath sees)."""
+        return frozenset(" ".join(_CLASS_VALUES(self.document)).split())
+
+    @cached_property
+    def text(self) -> str:
+        """The string value of the whole document, scripts included: whatever any text node holds is in it."""
+        return _STRING(self.document)
+
+
+class Selector:
+    """A CSS selector compiled once; it skips the XPath on a page that lacks a class every branch needs.
+
+    Called with the element to search below and the page's class names, it returns the XPath's matches.
+    """
+
+    def __init__(self, css: str):
+        self.css = css
+        self._xpath = etree.XPath(css2xpath(css))
+        self._needs = tuple(frozenset(_required_classes(branch.parsed_tree)) for branch in css_parser.parse(css))
+
+    def __call__(self, context, classes: Set[str]) -> list:
+        if not any(needed <= classes for needed in self._needs):
+            return []
+        return self._xpath(context)
+
+    def __repr__(self) -> str:
+        return f"Selector({self.css!r})"
+
+
+def _required_classes(tree) -> set[str]:
+    """The class names a parsed CSS branch cannot match without (not those under ``:not()``)."""
+    if isinstance(tree, css_parser.CombinedSelector):
+        return _required_classes(tree.selector) | _required_classes(tree.subselector)
+    own = {tree.class_name} if isinstance(tree, css_parser.Class) else set()
+    inner = getattr(tree, "selector", None)
+    return own | (_required_classes(inner) if inner is not None else set())
+
+
+def css(selector: str) -> Selector:
+    """Compile a CSS selector once, to be evaluated relative to any element of a :class:`Page`."""
+    return Selector(selector)
 
 
 def clean(text: str | None) -> str:
@@ -39,9 +87,9 @@ def text_of(element) -> str:
     return clean(_STRING(element))
 
 
-def first_text(xpath: etree.XPath, context) -> str:
-    """The cleaned text of the first non-empty match of ``xpath`` in ``context``."""
-    for match in xpath(context):
+def first_text(matches: Iterable) -> str:
+    """The cleaned text of the first non-empty match (element or string)."""
+    for match in matches:
         text = clean(match) if isinstance(match, str) else text_of(match)
         if text:
             return text

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lxml import etree
-
-from dwnscraper.parsing.text import css
+from dwnscraper.parsing.text import Selector, css
 
 
 @dataclass(frozen=True)
@@ -14,20 +12,20 @@ class Layout:
     """Where one layout keeps each field. Every selector is relative to the whole document."""
 
     name: str
-    markers: etree.XPath
-    section: etree.XPath
-    headline: etree.XPath
-    lead: etree.XPath
-    author: etree.XPath
-    published: etree.XPath
-    updated: etree.XPath
-    reading_time: etree.XPath
-    image: etree.XPath
-    image_caption: etree.XPath
-    topics: etree.XPath
-    body: etree.XPath
-    paywall: etree.XPath
-    not_body: etree.XPath
+    markers: Selector
+    section: Selector
+    headline: Selector
+    lead: Selector
+    author: Selector
+    published: Selector
+    updated: Selector
+    reading_time: Selector
+    image: Selector
+    image_caption: Selector
+    topics: Selector
+    body: Selector
+    paywall: Selector
+    not_body: Selector
     """Elements inside the body container that are no body text (ads, boxes, captions)."""
 
 
@@ -38,5 +36,5 @@ NOT_BODY_COMMON = (
 )
 
 
-def selectors(**fields: str) -> dict[str, etree.XPath]:
+def selectors(**fields: str) -> dict[str, Selector]:
     return {name: css(selector) for name, selector in fields.items()}
