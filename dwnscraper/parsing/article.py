@@ -12,7 +12,7 @@ from lxml import etree
 from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
-from dwnscraper.parsing.teasers import article_teasers, cue_teasers
+from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers
 from dwnscraper.parsing.text import Page, Selector, clean, first_text, text_of
 
 DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
@@ -42,13 +42,14 @@ CUES_AFTER = etree.XPath(
     "following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 60]"
 )
 _CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
+LABELS = ("Lesezeit", "Aktualisiert")
 _ALL_LABEL_TEXT = etree.XPath(
     "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
 )
 _FIGURES = etree.XPath("//article//figure[.//img] | //main//figure[.//img] | //figure[.//img]")
 _TOPIC_BOX = etree.XPath(
-    "//*[starts-with(normalize-space(.), 'Mehr zum Thema')][.//a[contains(@href, '/thema/')]]"
-    "[not(*[starts-with(normalize-space(.), 'Mehr zum Thema')][.//a[contains(@href, '/thema/')]])]"
+    "//*[.//a[contains(@href, '/thema/')]][starts-with(normalize-space(.), 'Mehr zum Thema')]"
+    "[not(*[.//a[contains(@href, '/thema/')]][starts-with(normalize-space(.), 'Mehr zum Thema')])]"
 )
 _PARAGRAPH_PARENTS = etree.XPath(
     "//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)]"
@@ -249,7 +250,8 @@ class Article:
     def _reading_time_cue(self) -> int | None:
         found = _minutes(self.cue_text())
         if found is None:
-            found = _minutes(" ¦ ".join(clean(text) for text in _ALL_LABEL_TEXT(self.document)))
+            labels = _ALL_LABEL_TEXT(self.document) if self.page.mentions(*LABELS) else []
+            found = _minutes(" ¦ ".join(clean(text) for text in labels))
         return found
 
     def _authors(self, lead: str | None) -> list[str]:
@@ -313,10 +315,13 @@ class Article:
         found = self.pick("topics", [
             (None, lambda: _topic_names(self.select(self.layout.topics))),
             ("the 'Mehr zum Thema:' box", lambda: _topic_names(
-                link for box in _TOPIC_BOX(self.document)[:1] for link in _THEMA_LINKS(box)
+                link for box in self._topic_boxes()[:1] for link in _THEMA_LINKS(box)
             )),
         ], required=False)
         return found or []
+
+    def _topic_boxes(self) -> list:
+        return _TOPIC_BOX(self.document) if MORE_ON_TOPIC_TEXT.search(self.page.text) else []
 
     def _body(self) -> tuple[list[dict], bool]:
         paywalled = bool(self.select(self.layout.paywall))
@@ -337,7 +342,7 @@ class Article:
         return max(candidates, key=lambda element: sum(len(text_of(p)) for p in element if p.tag == "p"))
 
     def _paywall_cue(self) -> bool:
-        return bool(_PAYWALL_TEXT(self.document))
+        return self.page.mentions(*PAYWALL_CUES) and bool(_PAYWALL_TEXT(self.document))
 
 
 def _found(value) -> bool:

@@ -32,6 +32,8 @@ _LOOSE_TEXT = etree.XPath(
 _SPONSOR_CLASS = etree.XPath(
     "descendant-or-self::*[contains(@class, 'sponsor') or contains(@class, 'anzeige')]"
 )
+MORE_ON_TOPIC_TEXT = re.compile(r"Mehr\s+zum\s+Thema")
+"""In the page text wherever an element's ``normalize-space(.)`` starts with 'Mehr zum Thema'."""
 _MORE_ON_TOPIC = etree.XPath(
     "//*[self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]"
     "[starts-with(normalize-space(.), 'Mehr zum Thema')][not(.//a[contains(@href, '/thema/')])]"
@@ -56,7 +58,8 @@ def article_teasers(page: Page, base_url: str) -> list[dict]:
 
 def cue_teasers(page: Page, base_url: str) -> list[dict]:
     """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
-    for label in _MORE_ON_TOPIC(page.document):
+    labels = _MORE_ON_TOPIC(page.document) if MORE_ON_TOPIC_TEXT.search(page.text) else []
+    for label in labels:
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)
         if cards:

@@ -40,6 +40,10 @@ class Page:
         """The string value of the whole document, scripts included: whatever any text node holds is in it."""
         return _STRING(self.document)
 
+    def mentions(self, *phrases: str) -> bool:
+        """False when no text node can hold any of ``phrases``: a text-node XPath would find nothing."""
+        return any(phrase in self.text for phrase in phrases)
+
 
 class Selector:
     """A CSS selector compiled once; it skips the XPath on a page that lacks a class every branch needs.
