@@ -124,7 +124,7 @@ class Article:
 
     def select(self, selector: Selector, context=None) -> list:
         """The matches of one of the layout's selectors below ``context`` (default: the whole page)."""
-        return selector(self.document if context is None else context, self.page.classes)
+        return selector(self.document if context is None else context, self.page)
 
     def cue_text(self) -> str:
         return " ¦ ".join(self.cues)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Set
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
@@ -53,7 +52,7 @@ SECTION_LINK = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
 def article_teasers(page: Page, base_url: str) -> list[dict]:
     """The teaser cards at the end of an article page, in page order."""
-    return _numbered(parse_card(card, base_url, page.classes) for card in CARDS(page.document, page.classes))
+    return _numbered(parse_card(card, base_url, page) for card in CARDS(page.document, page))
 
 
 def cue_teasers(page: Page, base_url: str) -> list[dict]:
@@ -63,7 +62,7 @@ def cue_teasers(page: Page, base_url: str) -> list[dict]:
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)
         if cards:
-            return _numbered(parse_card(card, base_url, page.classes) for card in cards)
+            return _numbered(parse_card(card, base_url, page) for card in cards)
     return []
 
 
@@ -88,8 +87,7 @@ def _is_card(element) -> bool:
     return len(text_of(element)) > link_text + 5
 
 
-def parse_card(card, base_url: str, classes: Set[str]) -> dict | None:
-    """One teaser card; ``classes`` are the class names of its page."""
+def parse_card(card, base_url: str, page: Page) -> dict | None:
     links = [link for link in _LINKS(card) if urls.absolute(link.get("href"), base_url)]
     section_link = next((link for link in links if _is_section_link(link)), None)
     section = text_of(section_link) if section_link is not None else None
@@ -99,7 +97,7 @@ def parse_card(card, base_url: str, classes: Set[str]) -> dict | None:
     headline = _strip_prefix(text_of(title), section)
     if not headline:
         return None
-    date_text = next((text_of(node) for node in CARD_DATE(card, classes) if text_of(node)), "")
+    date_text = next((text_of(node) for node in CARD_DATE(card, page) if text_of(node)), "")
     loose = [clean(text) for text in _LOOSE_TEXT(card)]
     sponsored = "Anzeige" in loose or bool(_SPONSOR_CLASS(card))
     if not date_text:
@@ -158,7 +156,7 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
             if item.tag == "dt":
                 date_text = text_of(item)
             elif item.tag == "dd":
-                titles = SEARCH_TITLE(item, page.classes) or [
+                titles = SEARCH_TITLE(item, page) or [
                     link for link in _LINKS(item)
                     if urls.is_article_url(urls.absolute(link.get("href"), base_url) or "")
                 ]
@@ -246,10 +244,10 @@ def parse_listing(page: Page, url: str) -> dict | None:
         if not section:
             section = _slug_name(path)
             warnings.append("section taken from the URL; the page shows no tag name.")
-    elif CARDS(document, page.classes) or repeated_cards(document.body if document.body is not None else document):
+    elif CARDS(document, page) or repeated_cards(document.body if document.body is not None else document):
         kind, section, items = "section", heading or None, article_teasers(page, url)
         if not items:
-            items = _numbered(parse_card(card, url, page.classes) for card in repeated_cards(document.body))
+            items = _numbered(parse_card(card, url, page) for card in repeated_cards(document.body))
             warnings.append(
                 "teasers taken from repeated blocks with article links; the layout's card markup is missing."
             )

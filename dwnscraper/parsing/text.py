@@ -21,19 +21,48 @@ _WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
 _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
 _STRING = etree.XPath("string()", smart_strings=False)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
-_CLASS_VALUES = etree.XPath("//@class", smart_strings=False)
+_CLASSED = etree.XPath("//*[@class]")
+_CLASS_NAME = re.compile(r"[^ \t\n\r]+")
+"""A class name as XPath's ``normalize-space(@class)`` delimits it: only these four characters split."""
 
 
 class Page:
-    """One parsed document and what its selectors consult more than once: its class names, its text."""
+    """One parsed document and what its selectors consult more than once: its classes, its text."""
 
     def __init__(self, document):
         self.document = document
 
     @cached_property
-    def classes(self) -> frozenset[str]:
-        """Every class name on the page (split at any whitespace: a superset of what XPath sees)."""
-        return frozenset(" ".join(_CLASS_VALUES(self.document)).split())
+    def _classed(self) -> dict:
+        """Every element with a class attribute, in document order: element -> its set of class names."""
+        return {element: frozenset(_CLASS_NAME.findall(element.get("class"))) for element in _CLASSED(self.document)}
+
+    @cached_property
+    def by_class(self) -> dict[str, list]:
+        """The elements wearing each class name, in document order."""
+        index: dict[str, list] = {}
+        for element, names in self._classed.items():
+            for name in names:
+                index.setdefault(name, []).append(element)
+        return index
+
+    @property
+    def classes(self) -> Set[str]:
+        return self.by_class.keys()
+
+    def having(self, compounds: Iterable[tuple[str | None, frozenset[str]]]) -> list:
+        """The elements matching any ``(tag, class names)`` pair (tag ``None``: any), in document order."""
+        matches = [self._wearing(tag, names) for tag, names in compounds]
+        if len(matches) == 1:
+            return matches[0]
+        found = set().union(*matches)
+        return [element for element in self._classed if element in found]
+
+    def _wearing(self, tag: str | None, names: frozenset[str]) -> list:
+        return [
+            element for element in self.by_class.get(next(iter(names)), ())
+            if (tag is None or element.tag == tag) and names <= self._classed[element]
+        ]
 
     @cached_property
     def text(self) -> str:
@@ -46,19 +75,26 @@ class Page:
 
 
 class Selector:
-    """A CSS selector compiled once; it skips the XPath on a page that lacks a class every branch needs.
+    """A CSS selector compiled once, evaluated on a :class:`Page` with as little XPath as it can.
 
-    Called with the element to search below and the page's class names, it returns the XPath's matches.
+    Nothing is evaluated when the page lacks a class every branch needs; a selector made only of
+    ``tag.class`` branches is answered from the page's class index when it searches the whole page.
     """
 
     def __init__(self, css: str):
         self.css = css
         self._xpath = etree.XPath(css2xpath(css))
-        self._needs = tuple(frozenset(_required_classes(branch.parsed_tree)) for branch in css_parser.parse(css))
+        branches = [branch.parsed_tree for branch in css_parser.parse(css)]
+        self._needs = tuple(frozenset(_required_classes(branch)) for branch in branches)
+        compounds = [_tag_and_classes(branch) for branch in branches]
+        self._compounds = compounds if all(compounds) else None
 
-    def __call__(self, context, classes: Set[str]) -> list:
-        if not any(needed <= classes for needed in self._needs):
+    def __call__(self, context, page: Page) -> list:
+        """The matches below ``context``, an element of ``page``, in document order."""
+        if not any(needed <= page.classes for needed in self._needs):
             return []
+        if self._compounds is not None and context is page.document:
+            return page.having(self._compounds)
         return self._xpath(context)
 
     def __repr__(self) -> str:
@@ -72,6 +108,17 @@ def _required_classes(tree) -> set[str]:
     own = {tree.class_name} if isinstance(tree, css_parser.Class) else set()
     inner = getattr(tree, "selector", None)
     return own | (_required_classes(inner) if inner is not None else set())
+
+
+def _tag_and_classes(tree) -> tuple[str | None, frozenset[str]] | None:
+    """``(tag, class names)`` for a branch like ``h1.a.b`` or ``.a``; ``None`` for anything else."""
+    names = set()
+    while isinstance(tree, css_parser.Class):
+        names.add(tree.class_name)
+        tree = tree.selector
+    if not names or type(tree) is not css_parser.Element or tree.namespace is not None:
+        return None
+    return (None if tree.element in (None, "*") else tree.element), frozenset(names)
 
 
 def css(selector: str) -> Selector:
