@@ -11,7 +11,7 @@ from lxml import etree
 from dwnscraper.parsing.text import clean
 
 _JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
-_META = etree.XPath("//meta[@property=$name or @name=$name]/@content")
+_META_TAGS = etree.XPath("//meta[@content]")
 _CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle"}
 _DURATION_MINUTES = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?", re.IGNORECASE)
@@ -59,17 +59,24 @@ _WANTED_META = ("og:title", "og:description", "description", "article:published_
 
 
 def read_metadata(document) -> Metadata:
-    meta = {}
-    for name in _WANTED_META:
-        values = _META(document, name=name)
-        if values and clean(values[0]):
-            meta[name] = clean(values[0])
+    first = _first_meta_contents(document)
+    meta = {name: clean(first[name]) for name in _WANTED_META if clean(first.get(name))}
     canonical = _CANONICAL(document)
     return Metadata(
         json_ld=_news_article(document),
         meta=meta,
         canonical=canonical[0].strip() if canonical and canonical[0].strip() else None,
     )
+
+
+def _first_meta_contents(document) -> dict[str, str]:
+    """For each wanted name, the content of the first ``<meta>`` whose property or name it is."""
+    first: dict[str, str] = {}
+    for tag in _META_TAGS(document):
+        for key in (tag.get("property"), tag.get("name")):
+            if key in _WANTED_META and key not in first:
+                first[key] = tag.get("content")
+    return first
 
 
 def _news_article(document) -> dict:
