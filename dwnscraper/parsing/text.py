@@ -9,7 +9,7 @@ from functools import cache, cached_property
 import lxml.html
 from cssselect import parser as css_parser
 from lxml import etree
-from parsel.csstranslator import css2xpath
+from parsel.csstranslator import HTMLTranslator, css2xpath
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -22,6 +22,7 @@ _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
 _STRING = etree.XPath("string()", smart_strings=False)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _CLASSED = etree.XPath("//*[@class]")
+_TRANSLATOR = HTMLTranslator()
 _CLASS_NAME = re.compile(r"[^ \t\n\r]+")
 """A class name as XPath's ``normalize-space(@class)`` delimits it: only these four characters split."""
 
@@ -31,6 +32,8 @@ class Page:
 
     def __init__(self, document):
         self.document = document
+        self.selected: dict = {}
+        """Each :class:`Selector`'s answer, by ``(selector, context element)``."""
 
     @cached_property
     def _classed(self) -> dict:
@@ -58,6 +61,22 @@ class Page:
         found = set().union(*matches)
         return [element for element in self._classed if element in found]
 
+    def walk(self, context, compounds: list[tuple[str | None, frozenset[str]]]) -> list:
+        """The elements from ``context`` down matching any ``(tag, class names)`` pair, in document order."""
+        no_classes = frozenset()
+        return [
+            element for element in context.iter(etree.Element)
+            if any((tag is None or element.tag == tag) and names <= self._classed.get(element, no_classes)
+                   for tag, names in compounds)
+        ]
+
+    def nested(self, elements: list) -> bool:
+        """True when one of ``elements`` lies inside another."""
+        if len(elements) < 2:
+            return False
+        members = set(elements)
+        return any(ancestor in members for element in elements for ancestor in element.iterancestors())
+
     def _wearing(self, tag: str | None, names: frozenset[str]) -> list:
         return [
             element for element in self.by_class.get(next(iter(names)), ())
@@ -77,8 +96,11 @@ class Page:
 class Selector:
     """A CSS selector compiled once, evaluated on a :class:`Page` with as little XPath as it can.
 
-    Nothing is evaluated when the page lacks a class every branch needs; a selector made only of
-    ``tag.class`` branches is answered from the page's class index when it searches the whole page.
+    Nothing is evaluated when the page lacks a class every branch needs. On the whole page, ``tag.class``
+    branches are answered from the page's class index, and branches that all start with the same
+    ``tag.class`` ancestor (``.head h1``) run only their rest as XPath below that ancestor's elements.
+    Below an element, branches made of a tag or ``tag.class`` alone are a walk over its subtree.
+    Each page remembers the answers, since layouts ask some selectors twice.
     """
 
     def __init__(self, css: str):
@@ -88,13 +110,28 @@ class Selector:
         self._needs = tuple(frozenset(_required_classes(branch)) for branch in branches)
         compounds = [_tag_and_classes(branch) for branch in branches]
         self._compounds = compounds if all(compounds) else None
+        self._simple = [_simple(branch) for branch in branches]
+        self._below = _below_one_ancestor(branches)
 
     def __call__(self, context, page: Page) -> list:
         """The matches below ``context``, an element of ``page``, in document order."""
+        key = (self, context)
+        if key not in page.selected:
+            page.selected[key] = self._evaluate(context, page)
+        return page.selected[key]
+
+    def _evaluate(self, context, page: Page) -> list:
         if not any(needed <= page.classes for needed in self._needs):
             return []
-        if self._compounds is not None and context is page.document:
+        if context is not page.document:
+            return page.walk(context, self._simple) if all(self._simple) else self._xpath(context)
+        if self._compounds is not None:
             return page.having(self._compounds)
+        if self._below is not None:
+            ancestor, rest = self._below
+            anchors = page.having([ancestor])
+            if not page.nested(anchors):
+                return [match for anchor in anchors for match in rest(anchor)]
         return self._xpath(context)
 
     def __repr__(self) -> str:
@@ -119,6 +156,38 @@ def _tag_and_classes(tree) -> tuple[str | None, frozenset[str]] | None:
     if not names or type(tree) is not css_parser.Element or tree.namespace is not None:
         return None
     return (None if tree.element in (None, "*") else tree.element), frozenset(names)
+
+
+def _simple(tree) -> tuple[str | None, frozenset[str]] | None:
+    """``(tag, class names)`` for a branch like ``figure`` or ``h1.a``; ``None`` for anything else."""
+    if type(tree) is css_parser.Element and tree.namespace is None and tree.element not in (None, "*"):
+        return tree.element, frozenset()
+    return _tag_and_classes(tree)
+
+
+def _below_one_ancestor(branches: list) -> tuple[tuple[str | None, frozenset[str]], etree.XPath] | None:
+    """For branches like ``.head a, .head .name``: the shared ancestor ``tag.class`` and an XPath for the rests."""
+    split = [_split_leftmost(branch) for branch in branches]
+    if not all(split) or len({ancestor for ancestor, _ in split}) != 1:
+        return None
+    rests = " | ".join("descendant::" + str(_TRANSLATOR.xpath(rest)) for _, rest in split)
+    return split[0][0], etree.XPath(rests)
+
+
+def _split_leftmost(tree):
+    """``(tag and classes of the leftmost compound, the rest)`` when it is followed by a descendant combinator."""
+    if not isinstance(tree, css_parser.CombinedSelector):
+        return None
+    if isinstance(tree.selector, css_parser.CombinedSelector):
+        inner = _split_leftmost(tree.selector)
+        if inner is None:
+            return None
+        ancestor, rest = inner
+        return ancestor, css_parser.CombinedSelector(rest, tree.combinator, tree.subselector)
+    ancestor = _tag_and_classes(tree.selector)
+    if ancestor is None or tree.combinator != " ":
+        return None
+    return ancestor, tree.subselector
 
 
 def css(selector: str) -> Selector:
