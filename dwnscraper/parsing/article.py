@@ -25,6 +25,8 @@ BYLINE_IN_LEAD = re.compile(
     r"([A-ZÄÖÜ][\w'.-]+(?:\s+(?:von|van|de|zu)\s+[A-ZÄÖÜ][\w'.-]+|\s+[A-ZÄÖÜ][\w'.-]+)?)"
 )
 AUTHOR_LABEL = re.compile(r"^(?:Autor(?:in)?|Von)\s*:?\s*")
+WORD = re.compile(r"\S*[^\W_]\S*")
+"""A whitespace-delimited token holding a letter or digit."""
 TOPIC_SUFFIX = re.compile(r"\s*>$")
 PAYWALL_CUES = ("Im Folgenden:", "Lesen Sie in diesem Artikel:")
 MAX_CAPTION = 400
@@ -424,7 +426,7 @@ def _minutes(text: str) -> int | None:
 
 
 def _words(text: str) -> int:
-    return sum(1 for token in text.split() if any(character.isalnum() for character in token))
+    return len(WORD.findall(text))
 
 
 def _topic_names(links: Iterable) -> list[str]:

@@ -63,12 +63,17 @@ class Page:
 
     def walk(self, context, compounds: list[tuple[str | None, frozenset[str]]]) -> list:
         """The elements from ``context`` down matching any ``(tag, class names)`` pair, in document order."""
-        no_classes = frozenset()
-        return [
-            element for element in context.iter(etree.Element)
-            if any((tag is None or element.tag == tag) and names <= self._classed.get(element, no_classes)
-                   for tag, names in compounds)
-        ]
+        tags = {tag for tag, names in compounds if not names}
+        classed = [(tag, names) for tag, names in compounds if names]
+        found = []
+        for element in context.iter(etree.Element):
+            if element.tag in tags:
+                found.append(element)
+                continue
+            worn = self._classed.get(element)
+            if worn and any((tag is None or element.tag == tag) and names <= worn for tag, names in classed):
+                found.append(element)
+        return found
 
     def nested(self, elements: list) -> bool:
         """True when one of ``elements`` lies inside another."""
