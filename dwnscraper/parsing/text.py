@@ -204,7 +204,11 @@ def clean(text: str | None) -> str:
     """Collapse whitespace (also non-breaking spaces) and drop stray template markers."""
     if not text:
         return ""
-    return _WHITESPACE.sub(" ", _MARKERS.sub(" ", text)).strip()
+    if "article:" in text:
+        text = _MARKERS.sub(" ", text)
+    if "\u200b" in text or "\ufeff" in text:
+        return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() breaks on exactly the characters ``\s`` matches
 
 
 def text_of(element) -> str:
