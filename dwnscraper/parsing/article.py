@@ -49,10 +49,9 @@ _ALL_LABEL_TEXT = etree.XPath(
     "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
 )
 _FIGURES = etree.XPath("//article//figure[.//img] | //main//figure[.//img] | //figure[.//img]")
-_TOPIC_BOX = etree.XPath(
-    "//*[.//a[contains(@href, '/thema/')]][starts-with(normalize-space(.), 'Mehr zum Thema')]"
-    "[not(*[.//a[contains(@href, '/thema/')]][starts-with(normalize-space(.), 'Mehr zum Thema')])]"
-)
+MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
+_ALL_THEMA_LINKS = etree.XPath("//a[contains(@href, '/thema/')]")
+_XPATH_SPACE = re.compile(r"[ \t\r\n]+")
 _PARAGRAPH_PARENTS = etree.XPath(
     "//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)]"
     "[not(ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside"
@@ -323,7 +322,7 @@ class Article:
         return found or []
 
     def _topic_boxes(self) -> list:
-        return _TOPIC_BOX(self.document) if MORE_ON_TOPIC_TEXT.search(self.page.text) else []
+        return _topic_boxes(self.document) if MORE_ON_TOPIC_TEXT.search(self.page.text) else []
 
     def _body(self) -> tuple[list[dict], bool]:
         paywalled = bool(self.select(self.layout.paywall))
@@ -427,6 +426,31 @@ def _minutes(text: str) -> int | None:
 
 def _words(text: str) -> int:
     return len(WORD.findall(text))
+
+
+def _topic_boxes(document) -> list:
+    """The innermost elements holding /thema/ links whose text starts with 'Mehr zum Thema', in document order.
+
+    The XPath ``//*[.//a[…]][starts-with(normalize-space(.), …)][not(*[…])]``, answered by climbing from
+    the links instead of testing every element of the page.
+    """
+    first_link: dict = {}
+    for position, link in enumerate(_ALL_THEMA_LINKS(document)):
+        for depth, ancestor in enumerate(reversed(list(link.iterancestors()))):
+            first_link.setdefault(ancestor, (position, depth))
+    labelled = {element for element in first_link if _starts_with_label(element)}
+    outer = {element.getparent() for element in labelled}
+    return sorted((element for element in labelled if element not in outer), key=first_link.__getitem__)
+
+
+def _starts_with_label(element) -> bool:
+    """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs."""
+    seen = ""
+    for chunk in element.itertext():
+        seen += chunk
+        if len(_XPATH_SPACE.sub(" ", seen).lstrip(" ")) > len(MORE_ON_TOPIC_LABEL):
+            break
+    return _XPATH_SPACE.sub(" ", seen).strip(" ").startswith(MORE_ON_TOPIC_LABEL)
 
 
 def _topic_names(links: Iterable) -> list[str]:
