@@ -332,7 +332,7 @@ class Article:
         ])
         if container is None:
             return [], paywalled or self._paywall_cue()
-        walker = BodyWalker(set(self.select(self.layout.not_body, container)))
+        walker = BodyWalker(self.page, set(self.select(self.layout.not_body, container)))
         walker.walk(container)
         return walker.blocks, paywalled or walker.hit_paywall or self._paywall_cue()
 
@@ -355,7 +355,8 @@ def _found(value) -> bool:
 class BodyWalker:
     """Turns a body container into blocks in reading order, skipping boxes and stopping at the paywall."""
 
-    def __init__(self, skip: set):
+    def __init__(self, page: Page, skip: set):
+        self.page = page
         self.skip = skip
         self.blocks: list[dict] = []
         self.hit_paywall = False
@@ -367,7 +368,7 @@ class BodyWalker:
                 return
             tag = child.tag.lower() if isinstance(child.tag, str) else ""
             if tag in INLINE and child not in self.skip:
-                run.append("\n\n" if tag == "br" and _next_is_br(child) else " " if tag == "br" else _string(child))
+                run.append(self._inline_text(child, tag))
                 run.append(child.tail or "")
                 continue
             self._flush(run)
@@ -375,21 +376,26 @@ class BodyWalker:
             if not tag or tag in NEVER_BODY or child in self.skip or self._is_box(child):
                 continue
             if tag == "p":
-                self._add("paragraph", _string(child))
+                self._add("paragraph", self.page.string(child))
             elif tag in HEADINGS:
-                self._add("heading", _string(child))
+                self._add("heading", self.page.string(child))
             elif tag == "li":
-                self._add("list_item", _string(child))
+                self._add("list_item", self.page.string(child))
             elif tag == "blockquote":
                 paragraphs = [p for p in child if p.tag == "p"]
                 for part in paragraphs or [child]:
-                    self._add("quote", _string(part))
+                    self._add("quote", self.page.string(part))
             else:
                 self.walk(child)
         self._flush(run)
 
+    def _inline_text(self, element, tag: str) -> str:
+        if tag != "br":
+            return self.page.string(element)
+        return "\n\n" if _next_is_br(element) else " "
+
     def _is_box(self, element) -> bool:
-        text = text_of(element)
+        text = self.page.text_of(element)
         if text.startswith(PAYWALL_CUES):
             self.hit_paywall = True
             return True
@@ -405,13 +411,6 @@ class BodyWalker:
         text = clean(text)
         if text:
             self.blocks.append({"kind": kind, "text": text})
-
-
-_STRING = etree.XPath("string()")
-
-
-def _string(element) -> str:
-    return _STRING(element)
 
 
 def _next_is_br(element) -> bool:

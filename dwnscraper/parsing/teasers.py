@@ -89,15 +89,15 @@ def _is_card(element) -> bool:
 
 def parse_card(card, base_url: str, page: Page) -> dict | None:
     links = [link for link in _LINKS(card) if urls.absolute(link.get("href"), base_url)]
-    section_link = next((link for link in links if _is_section_link(link)), None)
-    section = text_of(section_link) if section_link is not None else None
-    title = _title_link(links, section_link)
+    section_link = next((link for link in links if _is_section_link(link, page)), None)
+    section = page.text_of(section_link) if section_link is not None else None
+    title = _title_link(links, section_link, page)
     if title is None:
         return None
-    headline = _strip_prefix(text_of(title), section)
+    headline = _strip_prefix(page.text_of(title), section)
     if not headline:
         return None
-    date_text = next((text_of(node) for node in CARD_DATE(card, page) if text_of(node)), "")
+    date_text = next((page.text_of(node) for node in CARD_DATE(card, page) if page.text_of(node)), "")
     loose = [clean(text) for text in _LOOSE_TEXT(card)]
     sponsored = "Anzeige" in loose or bool(_SPONSOR_CLASS(card))
     if not date_text:
@@ -121,17 +121,17 @@ def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
     }
 
 
-def _is_section_link(link) -> bool:
-    text = text_of(link)
+def _is_section_link(link, page: Page) -> bool:
+    text = page.text_of(link)
     return bool(SECTION_LINK.match(link.get("href", "").strip())) and 0 < len(text) <= 30 and text not in BRAND_LABELS
 
 
-def _title_link(links: list, section_link):
-    candidates = [link for link in links if link is not section_link and text_of(link) not in BRAND_LABELS]
+def _title_link(links: list, section_link, page: Page):
+    candidates = [link for link in links if link is not section_link and page.text_of(link) not in BRAND_LABELS]
     if not candidates:
         return None
     articles = [link for link in candidates if urls.is_article_url(link.get("href", ""))]
-    return max(articles or candidates, key=lambda link: len(text_of(link)))
+    return max(articles or candidates, key=lambda link: len(page.text_of(link)))
 
 
 def _strip_prefix(headline: str, section: str | None) -> str:

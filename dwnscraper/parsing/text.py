@@ -34,6 +34,20 @@ class Page:
         self.document = document
         self.selected: dict = {}
         """Each :class:`Selector`'s answer, by ``(selector, context element)``."""
+        self._strings: dict = {}
+        self._texts: dict = {}
+
+    def string(self, element) -> str:
+        """The element's string value (all its text nodes), computed once per element."""
+        if element not in self._strings:
+            self._strings[element] = _STRING(element)
+        return self._strings[element]
+
+    def text_of(self, element) -> str:
+        """:func:`text_of`, computed once per element."""
+        if element not in self._texts:
+            self._texts[element] = clean(self.string(element))
+        return self._texts[element]
 
     @cached_property
     def _classed(self) -> dict:
