@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
+from sqlite_utils import Database
 
-from dwnscraper import __version__
+from dwnscraper import __version__, output, storage
 from dwnscraper.fixtures import iter_fixtures, render
 from dwnscraper.parsing import parse_page
+from dwnscraper.reparse import available_cores, check_fixture_folder, reparse_archive
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -132,3 +137,196 @@ def serve_fixtures(site_dir: Path, port: int) -> None:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+# -- using the archive: query, search, export, reparse, stats --------------------------------------
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+SEARCH_HIGHLIGHT = ("**", "**")
+"""Markers around search hits in snippets; a terminal table shows the hits in bold instead."""
+
+
+def db_argument(function):
+    return click.argument("db", type=click.Path(exists=True, dir_okay=False, path_type=Path))(function)
+
+
+def format_option(function):
+    return click.option("-f", "--format", "fmt", type=click.Choice(output.FORMATS),
+                        help="Output format [default: table on a terminal, json otherwise].")(function)
+
+
+def filter_options(function):
+    for option in reversed((
+        click.option("--section", "sections", multiple=True, help="Only articles of this section (repeatable)."),
+        click.option("--since", type=DATE, help="Only articles published on or after this day, YYYY-MM-DD."),
+        click.option("--until", type=DATE, help="Only articles published on or before this day, YYYY-MM-DD."),
+    )):
+        function = option(function)
+    return function
+
+
+def _day(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
+def _open(db: Path) -> Database:
+    try:
+        return storage.open_read_only(db)
+    except storage.NotAnArchive as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _write_rows(columns: list[str], rows, fmt: str | None, highlight: tuple[str, str] | None = None) -> None:
+    stdout = click.get_text_stream("stdout")
+    output.write_rows(columns, rows, fmt or output.default_format(stdout), stdout, highlight)
+
+
+@main.command()
+@db_argument
+@click.argument("sql")
+@click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="Bind VALUE to :NAME in the SQL (repeatable).")
+@format_option
+def query(db: Path, sql: str, params: tuple[tuple[str, str], ...], fmt: str | None) -> None:
+    """Run one SQL statement on the archive, read-only, and print the rows.
+
+    The database is opened read-only and every statement that would write (INSERT, UPDATE,
+    DELETE, DROP, CREATE, ATTACH, VACUUM, PRAGMA with a value, ...) is refused before it runs.
+
+    Example:
+
+        dwnscraper query dwn.db "select headline from articles where section = :s" -p s Politik
+    """
+    archive = _open(db)
+    try:
+        columns, rows = storage.read_only_query(archive, sql, dict(params))
+        _write_rows(columns, rows, fmt)
+    except storage.QueryRefused as error:
+        raise click.ClickException(str(error)) from error
+    except sqlite3.Error as error:
+        raise click.ClickException(f"The SQL failed: {error}.") from error
+    finally:
+        archive.close()
+
+
+@main.command()
+@db_argument
+@click.argument("text")
+@filter_options
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Results at most.")
+@format_option
+def search(db: Path, text: str, sections: tuple[str, ...], since: datetime | None, until: datetime | None,
+           limit: int, fmt: str | None) -> None:
+    """Full-text search of headline, lead and body, best match first, hits highlighted.
+
+    TEXT is an SQLite FTS5 query: words (all must occur), "a phrase", OR, NOT, prefix*,
+    headline:word. Ranking is bm25 with a headline hit worth most; the snippet marks hits
+    with **...** (bold on a terminal).
+
+    Example:
+
+        dwnscraper search dwn.db "Inflation OR Zinsen" --section Finanzen --since 2024-01-01
+    """
+    archive = _open(db)
+    try:
+        rows = storage.search_articles(archive, text, sections=sections, since=_day(since), until=_day(until),
+                                       limit=limit, highlight=SEARCH_HIGHLIGHT)
+        _write_rows(list(storage.SEARCH_COLUMNS), rows, fmt, SEARCH_HIGHLIGHT)
+    except sqlite3.OperationalError as error:
+        raise click.ClickException(
+            f"{text!r} is not a valid search expression ({error}); put words in double quotes to search "
+            "for them literally.") from error
+    finally:
+        archive.close()
+
+
+@main.command()
+@db_argument
+@filter_options
+@click.option("-f", "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="JSON Lines (JSON columns as JSON) or CSV (JSON columns as text).")
+@click.option("-o", "--output", "target", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+              help="Write to this file instead of standard output.")
+def export(db: Path, sections: tuple[str, ...], since: datetime | None, until: datetime | None, fmt: str,
+           target) -> None:
+    """Export articles with their body text as JSON Lines or CSV, row by row in constant memory.
+
+    Example:
+
+        dwnscraper export dwn.db --section Politik --since 2025-01-01 -f csv -o politik.csv
+    """
+    archive = _open(db)
+    try:
+        columns, cursor = storage.export_articles(archive, sections=sections, since=_day(since), until=_day(until))
+        rows = storage.decode_json_columns(columns, cursor) if fmt == "jsonl" else cursor
+        output.write_rows(columns, rows, fmt, target)
+    finally:
+        archive.close()
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 if any page's output differs (from the archive, or the golden JSON).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Processes to use [default: all cores].")
+def reparse(source: Path, check: bool, jobs: int | None) -> None:
+    """Rerun the current parsers over the archive's raw pages, or over a folder of saved pages.
+
+    SOURCE is an archive (DB): every page an article or listing was stored from, and the newest
+    fetch of every URL, is parsed again; records whose output changed are updated (a new article
+    revision where the content changed). SOURCE a folder: every fixture below it is parsed and
+    compared with its NAME.expected.json. Prints, per field, how many pages changed. Progress
+    shows on a terminal only.
+
+    Example:
+
+        dwnscraper reparse dwn.db && dwnscraper reparse fixtures/pages --check
+    """
+    jobs = jobs or available_cores()
+    if source.is_dir():
+        with output.progress(sum(1 for _ in iter_fixtures(source)), "Checking fixtures") as advance:
+            report = check_fixture_folder(source, jobs=jobs, advance=advance)
+        lines = report.fixture_lines()
+    else:
+        archive = _open(source)
+        page_ids = storage.reparse_page_ids(archive)
+        archive.close()
+        with output.progress(len(page_ids), "Reparsing") as advance:
+            report, written = reparse_archive(source, page_ids, jobs=jobs, check=check, advance=advance)
+        lines = report.archive_lines()
+        if not check:
+            lines.append(f"Updated {report.count('changed') + report.count('new')} records "
+                         f"({written['articles_new']} new articles, "
+                         f"{written['articles_updated']} new article revisions).")
+    for line in lines:
+        click.echo(line)
+    differing = report.count("changed") + report.count("new")
+    if check and differing:
+        raise click.ClickException(f"{differing} of {report.pages} pages differ; see the fields above.")
+
+
+@main.command()
+@db_argument
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]),
+              help="Output format [default: table on a terminal, json otherwise].")
+def stats(db: Path, fmt: str | None) -> None:
+    """Summarize the archive: articles per section and month, field coverage per layout (percent
+    of articles having each field), crawl runs and errors per stage.
+
+    Example:
+
+        dwnscraper stats dwn.db
+    """
+    archive = _open(db)
+    try:
+        tables = storage.archive_stats(archive)
+    finally:
+        archive.close()
+    stdout = click.get_text_stream("stdout")
+    fmt = fmt or output.default_format(stdout)
+    if fmt == "json":
+        click.echo(json.dumps(tables, ensure_ascii=False, indent=2))
+        return
+    for title, rows in tables.items():
+        click.echo(title.replace("_", " ").capitalize() + ":")
+        output.write_rows(list(rows[0]) if rows else ["none"], (tuple(row.values()) for row in rows), fmt, stdout)

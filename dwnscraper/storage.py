@@ -553,10 +553,16 @@ def _date_filters(column: str, since: str | None, until: str | None) -> tuple[li
     return where, args
 
 
+SEARCH_COLUMNS = ("published_at", "section", "headline", "snippet", "url")
+
+
 def search_articles(db: Database, text: str, *, sections: tuple[str, ...] = (), since: str | None = None,
                     until: str | None = None, limit: int = 20, highlight: tuple[str, str] = ("**", "**")
-                    ) -> Iterator[dict[str, Any]]:
-    """Full-text search (FTS5 syntax) over headline, lead and body, best bm25 rank first."""
+                    ) -> sqlite3.Cursor:
+    """Full-text search (FTS5 syntax) over headline, lead and body, best bm25 rank first.
+
+    The cursor yields tuples in ``SEARCH_COLUMNS`` order; the snippet marks hits with ``highlight``.
+    """
     weights = ", ".join(str(weight) for weight in SEARCH_WEIGHTS)
     where, args = _date_filters("articles.published_at", since, until)
     if sections:
@@ -569,18 +575,31 @@ def search_articles(db: Database, text: str, *, sections: tuple[str, ...] = (), 
         " WHERE articles_fts MATCH ?" + "".join(f" AND {condition}" for condition in where)
         + f" ORDER BY bm25(articles_fts, {weights}), articles.published_at DESC LIMIT ?"
     )
-    return db.query(sql, [*highlight, text, *args, limit])
+    return db.execute(sql, [*highlight, text, *args, limit])
+
+
+def decode_json_columns(columns: list[str], rows: Iterator[tuple]) -> Iterator[list[Any]]:
+    """Article rows with their JSON columns as values and ``paywalled`` as a boolean."""
+    positions = [number for number, column in enumerate(columns) if column in JSON_COLUMNS]
+    paywalled = columns.index("paywalled")
+    for row in rows:
+        values = list(row)
+        for number in positions:
+            values[number] = json.loads(values[number]) if values[number] is not None else None
+        values[paywalled] = bool(values[paywalled])
+        yield values
 
 
 def export_articles(db: Database, *, sections: tuple[str, ...] = (), since: str | None = None,
-                    until: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every article row (body text included), oldest first, straight from the cursor."""
+                    until: str | None = None) -> tuple[list[str], sqlite3.Cursor]:
+    """Column names and a cursor over every matching article row (body text included), oldest first."""
     where, args = _date_filters("published_at", since, until)
     if sections:
         where.append(f"section IN ({', '.join('?' for _ in sections)})")
         args.extend(sections)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    return db.query(f"SELECT * FROM articles{clause} ORDER BY published_at, identity", args)
+    cursor = db.execute(f"SELECT * FROM articles{clause} ORDER BY published_at, identity", args)
+    return [column[0] for column in cursor.description], cursor
 
 
 def articles_per_section_and_month(db: Database) -> list[dict[str, Any]]:
@@ -590,11 +609,14 @@ def articles_per_section_and_month(db: Database) -> list[dict[str, Any]]:
 
 
 def coverage_per_layout(db: Database) -> list[dict[str, Any]]:
-    """Per layout, the number of articles and the percentage having each field."""
+    """One row per field (the first: the article count), one column per layout: the percentage
+    of that layout's articles having the field."""
     shares = ", ".join(f"round(100.0 * avg(CASE WHEN {condition} THEN 1 ELSE 0 END), 1) AS [{field}]"
                        for field, condition in COVERAGE_FIELDS.items())
-    return list(db.query(
+    per_layout = list(db.query(
         f"SELECT layout, count(*) AS articles, {shares} FROM articles GROUP BY layout ORDER BY layout"))
+    return [{"field": field, **{row["layout"]: row[field] for row in per_layout}}
+            for field in ("articles", *COVERAGE_FIELDS)]
 
 
 def crawl_run_rows(db: Database) -> list[dict[str, Any]]:
@@ -605,6 +627,16 @@ def crawl_run_rows(db: Database) -> list[dict[str, Any]]:
 
 def error_counts(db: Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT stage, count(*) AS errors FROM errors GROUP BY stage ORDER BY stage"))
+
+
+def archive_stats(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """The tables ``dwnscraper stats`` prints, by title."""
+    return {
+        "articles_per_section_and_month": articles_per_section_and_month(db),
+        "field_coverage_percent_per_layout": coverage_per_layout(db),
+        "crawl_runs": crawl_run_rows(db),
+        "errors_per_stage": error_counts(db),
+    }
 
 
 def reparse_page_ids(db: Database) -> list[int]:
