@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Set
 from functools import cache, cached_property
 
 import lxml.html
+from cssselect import HTMLTranslator
 from cssselect import parser as css_parser
 from lxml import etree
-from parsel.csstranslator import HTMLTranslator, css2xpath
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -124,7 +124,7 @@ class Selector:
 
     def __init__(self, css: str):
         self.css = css
-        self._xpath = etree.XPath(css2xpath(css))
+        self._xpath = etree.XPath(_TRANSLATOR.css_to_xpath(css))
         branches = [branch.parsed_tree for branch in css_parser.parse(css)]
         self._needs = tuple(frozenset(_required_classes(branch)) for branch in branches)
         compounds = [_tag_and_classes(branch) for branch in branches]
