@@ -177,7 +177,7 @@ def _open(db: Path) -> Database:
 
 
 def _write_rows(columns: list[str], rows, fmt: str | None, highlight: tuple[str, str] | None = None) -> None:
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     output.write_rows(columns, rows, fmt or output.default_format(stdout), stdout, highlight)
 
 
@@ -322,7 +322,7 @@ def stats(db: Path, fmt: str | None) -> None:
         tables = storage.archive_stats(archive)
     finally:
         archive.close()
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     fmt = fmt or output.default_format(stdout)
     if fmt == "json":
         click.echo(json.dumps(tables, ensure_ascii=False, indent=2))

@@ -76,7 +76,7 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
         if fmt == "jsonl":
             stream.write(f"{line}\n")
         else:
-            stream.write(f"{'[' if count == 1 else ','}{line}\n")
+            stream.write(("[" if count == 1 else ",\n ") + line)
     if fmt == "json":
         stream.write("]\n" if count else "[]\n")
     return count

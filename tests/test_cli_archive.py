@@ -1,0 +1,334 @@
+"""query, search, export, reparse and stats through click's CliRunner, on a database built by a real
+crawl of the bundled fixture site (Scrapy in a subprocess, over HTTP on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dwnscraper.cli import main
+from dwnscraper.storage import Archive, article_record, stored_teasers
+
+REPO = Path(__file__).resolve().parent.parent
+SITE = REPO / "fixtures" / "site"
+PAGES = REPO / "fixtures" / "pages"
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DWN_PROGRESS=log"]
+GOLD = "id:718426"
+GOLD_HEADLINE = "Goldpreis auf Rekordhoch: Anleger flüchten in sichere Häfen"
+GOLD_URL = "https://deutsche-wirtschafts-nachrichten.de/718426/Goldpreis-auf-Rekordhoch-Anleger-fluechten-in-sichere"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> list[dict]:
+    """The articles the fixture site holds, as its generator recorded them."""
+    return json.loads((SITE / "_manifest.json").read_text(encoding="utf-8"))["articles"]
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory) -> Path:
+    """One ``dwnscraper crawl --mirror fixtures/site`` into a fresh database; read-only tests share it."""
+    db = tmp_path_factory.mktemp("crawled") / "dwn.db"
+    command = [sys.executable, "-m", "dwnscraper", "crawl", "--mirror", str(SITE), "--db", str(db), *FAST]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=db.parent)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return db
+
+
+@pytest.fixture
+def db(crawled, tmp_path) -> Path:
+    """A private copy of the crawled database, for tests that write."""
+    copy = tmp_path / "dwn.db"
+    with closing(sqlite3.connect(crawled)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    return copy
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def fingerprint(db: Path) -> tuple[list[str], str]:
+    """The files beside the database (SQLite's own -wal and -shm aside) and a hash of its content."""
+    files = sorted(path.name for path in db.parent.iterdir() if not path.name.endswith(("-wal", "-shm")))
+    with closing(sqlite3.connect(db)) as connection:
+        content = hashlib.sha256("\n".join(connection.iterdump()).encode()).hexdigest()
+    return files, content
+
+
+def sql(db: Path, statement: str, *params: object) -> list[tuple]:
+    """Run one statement on the database directly (committed) and return its rows."""
+    with closing(sqlite3.connect(db)) as connection, connection:
+        return connection.execute(statement, params).fetchall()
+
+
+# -- query -----------------------------------------------------------------------------------------
+
+
+def test_query_prints_json_outside_a_terminal(crawled, manifest):
+    result = run("query", crawled, "select section, count(*) as n from articles group by section order by section")
+    assert result.exit_code == 0, result.output
+    per_section = Counter(article["section"] for article in manifest)
+    expected = ",\n ".join(json.dumps({"section": section, "n": n}, ensure_ascii=False)
+                           for section, n in sorted(per_section.items()))
+    assert result.stdout == f"[{expected}]\n"
+
+
+def test_query_named_parameters_and_csv(crawled):
+    result = run("query", crawled, "select identity, headline from articles where identity = :id", "-p", "id", GOLD,
+                 "-f", "csv")
+    assert result.stdout == f"identity,headline\n{GOLD},{GOLD_HEADLINE}\n"
+
+
+def test_query_jsonl_and_table(crawled):
+    sql = "select identity, layout from articles where identity = :id"
+    assert run("query", crawled, sql, "-p", "id", GOLD, "-f", "jsonl").stdout == (
+        f'{{"identity": "{GOLD}", "layout": "current"}}\n')
+    table = run("query", crawled, sql, "-p", "id", GOLD, "-f", "table").stdout
+    assert "identity" in table and GOLD in table and "current" in table
+
+
+def test_query_empty_result_is_an_empty_array(crawled):
+    assert run("query", crawled, "select * from articles where 0").stdout == "[]\n"
+
+
+@pytest.mark.parametrize(("sql", "what"), [
+    ("DELETE FROM articles", "DELETE"),
+    ("DROP TABLE articles", "DROP"),
+    ("ATTACH 'other.db' AS other", "ATTACH"),
+    ("DETACH main", "DETACH"),
+    ("INSERT INTO errors (url, stage, message) VALUES ('x', 'parse', 'x')", "INSERT"),
+    ("UPDATE articles SET headline = 'x'", "UPDATE"),
+    ("WITH doomed AS (SELECT identity FROM articles) DELETE FROM articles WHERE identity IN doomed", "DELETE"),
+    ("CREATE TABLE notes (x)", "CREATE"),
+    ("ALTER TABLE articles ADD COLUMN x", "ALTER TABLE"),
+    ("VACUUM", "VACUUM"),
+    ("VACUUM INTO 'copy.db'", "VACUUM"),
+    ("PRAGMA user_version = 7", "PRAGMA user_version with a value"),
+    ("PRAGMA journal_mode = DELETE", "PRAGMA journal_mode with a value"),
+    ("BEGIN", "a transaction"),
+    ("REINDEX", "REINDEX"),
+])
+def test_query_refuses_every_write_and_changes_nothing(db, sql, what):
+    before = fingerprint(db)
+    result = run("query", db, sql)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: query only reads the archive, so {what} is refused; nothing was changed.\n"
+    assert fingerprint(db) == before
+
+
+def test_query_read_only_pragmas_are_allowed(crawled):
+    assert run("query", crawled, "PRAGMA user_version", "-f", "csv").stdout == "user_version\n0\n"
+    assert "identity" in run("query", crawled, "PRAGMA table_info(articles)", "-f", "csv").stdout
+
+
+def test_query_errors_are_sentences(crawled, tmp_path):
+    assert run("query", crawled, "select * from nowhere").stderr == "Error: The SQL failed: no such table: nowhere.\n"
+    two = run("query", crawled, "select 1; select 2")
+    assert two.exit_code == 1 and two.stderr.startswith("Error: query runs one SQL statement at a time")
+    not_db = tmp_path / "notes.txt"
+    not_db.write_text("hello, this is no database" * 100)
+    assert run("query", not_db, "select 1").stderr.startswith(f"Error: {not_db} is not a SQLite database")
+    empty = tmp_path / "empty.db"
+    sql(empty, "create table t (x)")
+    assert run("query", empty, "select 1").stderr == (
+        f"Error: {empty} is not a dwnscraper archive: it has no articles table.\n")
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+
+def test_search_ranks_headline_hits_first_with_highlighted_snippet(crawled):
+    result = run("search", crawled, "Goldpreis", "-n", "1", "-f", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "published_at": "2026-01-18T08:14:00+01:00", "section": "Finanzen", "headline": GOLD_HEADLINE,
+        "snippet": "**Goldpreis** auf Rekordhoch: Anleger flüchten in sichere Häfen", "url": GOLD_URL}
+
+
+def test_search_filters_by_section_and_dates(crawled):
+    every = run("search", crawled, "Milliarden", "-f", "csv").stdout.splitlines()
+    assert every[0] == "published_at,section,headline,snippet,url"
+    assert len(every) == 3
+    filtered = run("search", crawled, "Milliarden", "--section", "Unternehmen", "--since", "2026-01-16",
+                   "--until", "2026-01-16", "-f", "csv").stdout.splitlines()
+    assert filtered[1:] == [
+        "2026-01-16T10:28:00+01:00,Unternehmen,Autobauer unter Druck: Zollstreit mit den USA kostet Milliarden,"
+        "Autobauer unter Druck: Zollstreit mit den USA kostet **Milliarden**,"
+        "https://deutsche-wirtschafts-nachrichten.de/718452/Autobauer-unter-Druck-Zollstreit-mit-den-USA"]
+    assert run("search", crawled, "Milliarden", "--until", "2000-01-01").stdout == "[]\n"
+
+
+@pytest.mark.parametrize("expression", ['"Goldpreis', "AND", "nowhere:Gold", "Gold OR"])
+def test_search_malformed_expression_is_one_sentence(crawled, expression):
+    result = run("search", crawled, expression)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {expression!r} is not a valid search expression (")
+    assert result.stderr.endswith("put words in double quotes to search for them literally.\n")
+    assert "Traceback" not in result.output
+
+
+def test_search_rejects_a_date_that_is_no_day(crawled):
+    result = run("search", crawled, "Gold", "--since", "gestern")
+    assert result.exit_code == 2 and "'gestern' does not match the format '%Y-%m-%d'" in result.stderr
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def test_export_jsonl_has_every_article_with_body_and_decoded_json(crawled, manifest):
+    lines = run("export", crawled).stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert sorted(record["identity"] for record in records) == sorted(article["identity"] for article in manifest)
+    gold = next(record for record in records if record["identity"] == GOLD)
+    assert gold["headline"] == GOLD_HEADLINE
+    assert isinstance(gold["body"], list) and gold["body_text"].startswith(gold["body"][0]["text"])
+    assert isinstance(gold["paywalled"], bool) and isinstance(gold["warnings"], list)
+    assert [record["published_at"] for record in records] == sorted(record["published_at"] for record in records)
+
+
+def test_export_filters_and_csv(crawled, manifest, tmp_path):
+    target = tmp_path / "politik.csv"
+    result = run("export", crawled, "--section", "Politik", "--since", "2020-01-01", "-f", "csv", "-o", target)
+    assert result.exit_code == 0 and result.stdout == ""
+    with target.open(encoding="utf-8", newline="") as lines:
+        rows = list(csv.DictReader(lines))
+    politik = {article["identity"] for article in manifest if article["section"] == "Politik"}
+    assert {row["identity"] for row in rows} <= politik
+    assert rows and all(row["published_at"] >= "2020-01-01" and row["section"] == "Politik" for row in rows)
+    assert json.loads(rows[0]["authors"]) is not None and rows[0]["body_text"]
+
+
+def test_export_of_one_day(crawled):
+    lines = run("export", crawled, "--since", "2014-09-26", "--until", "2014-09-26").stdout.splitlines()
+    oelpreis = "wp:/2014/09/26/oelpreis-faellt-auf-tiefsten-stand-seit-jahren/"
+    assert [json.loads(line)["identity"] for line in lines] == [oelpreis]
+
+
+# -- reparse ---------------------------------------------------------------------------------------
+
+
+CRAWL_REPARSE_LINE = ("Reparsed 47 pages: 32 articles (0 new, 0 changed, 32 unchanged), 12 listings (0 new, 0 changed, "
+                      "12 unchanged), 3 did not parse, 0 superseded by a newer fetch.")
+
+
+def test_reparse_of_a_fresh_crawl_changes_nothing(db):
+    before = fingerprint(db)
+    result = run("reparse", db, "--check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{CRAWL_REPARSE_LINE}\nNo field changed.\n"
+    assert fingerprint(db) == before
+
+
+def _store_as_an_older_parser_would(db: Path, identity: str, **changes) -> None:
+    """Rewrite one article through the Archive as if an older parser had produced ``changes``."""
+    with Archive(db) as archive:
+        row = archive.db["articles"].get(identity)
+        record = {**article_record(row, stored_teasers(archive.db, row["raw_page_id"])), **changes}
+        archive.add_article(record, row["raw_page_id"], row["last_fetched_at"], row["crawl_run_id"])
+
+
+def test_reparse_updates_changed_articles_with_a_new_revision(db):
+    _store_as_an_older_parser_would(db, GOLD, headline="Goldpreis", warnings=["headline taken from <title>."])
+    check = run("reparse", db, "--check", "-j", "2")
+    assert check.exit_code == 1
+    assert check.stdout.splitlines()[1:] == ["Pages changed per field:", "  headline  1", "  warnings  1"]
+    assert check.stderr == "Error: 1 of 47 pages differ; see the fields above.\n"
+
+    result = run("reparse", db)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "Reparsed 47 pages: 32 articles (0 new, 1 changed, 31 unchanged), 12 listings (0 new, 0 changed, "
+        "12 unchanged), 3 did not parse, 0 superseded by a newer fetch.\n"
+        "Pages changed per field:\n  headline  1\n  warnings  1\n"
+        "Updated 1 records (0 new articles, 1 new article revisions).\n")
+    assert sql(db, "select headline, revision from articles where identity = ?", GOLD) == [(GOLD_HEADLINE, 3)]
+    assert sql(db, "select count(*) from article_revisions where identity = ?", GOLD) == [(3,)]
+    assert run("reparse", db, "--check").stdout == f"{CRAWL_REPARSE_LINE}\nNo field changed.\n"
+
+
+def test_reparse_adds_articles_that_failed_to_parse_before(db):
+    sql(db, "delete from articles where identity = ?", GOLD)
+    sql(db, "delete from article_revisions where identity = ?", GOLD)
+    result = run("reparse", db, "-j", "1")
+    assert result.stdout.startswith("Reparsed 47 pages: 32 articles (1 new, 0 changed, 31 unchanged)")
+    assert result.stdout.endswith("Updated 1 records (1 new articles, 0 new article revisions).\n")
+
+
+def test_reparse_with_one_and_with_all_processes_agree(db):
+    _store_as_an_older_parser_would(db, GOLD, lead="alt")
+    assert run("reparse", db, "--check", "-j", "1").stdout == run("reparse", db, "--check", "-j", "2").stdout
+
+
+def test_reparse_fixture_folder_matches_the_golden_files():
+    result = run("reparse", PAGES, "--check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == ["No field changed."]
+    assert result.stdout.startswith("Checked ") and " 0 differ, 0 have no golden file." in result.stdout
+
+
+def test_reparse_check_names_fixtures_that_differ(tmp_path):
+    folder = tmp_path / "pages"
+    shutil.copytree(PAGES / "listings", folder / "listings")
+    expected_path = next((folder / "listings").glob("*.expected.json"))
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    expected["page"] = 99
+    expected_path.write_text(json.dumps(expected), encoding="utf-8")
+    result = run("reparse", folder, "--check")
+    assert result.exit_code == 1
+    name = f"listings/{expected_path.name.removesuffix('.expected.json')}"
+    assert result.stdout.splitlines()[1:] == ["Pages changed per field:", "  page  1", f"  {name}: page"]
+    assert result.stderr.startswith("Error: 1 of ")
+
+
+# -- stats -----------------------------------------------------------------------------------------
+
+
+def test_stats_json(crawled, manifest):
+    result = run("stats", crawled)
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert sum(row["articles"] for row in stats["articles_per_section_and_month"]) == len(manifest)
+    coverage = {row["field"]: row for row in stats["field_coverage_percent_per_layout"]}
+    layouts = Counter(article["layout"] for article in manifest)
+    assert coverage["articles"] == {"field": "articles", **layouts}
+    assert coverage["headline"] == {"field": "headline", "current": 100.0, "legacy": 100.0, "wordpress": 100.0}
+    [crawl_run] = stats["crawl_runs"]
+    assert (crawl_run["spider"], crawl_run["articles_new"], crawl_run["errors"]) == ("sections", 32, 3)
+    assert stats["errors_per_stage"] == [{"stage": "download", "errors": 1}, {"stage": "http", "errors": 1},
+                                         {"stage": "parse", "errors": 1}]
+
+
+def test_stats_table(crawled):
+    result = run("stats", crawled, "-f", "table")
+    assert result.stdout.splitlines()[0] == "Articles per section and month:"
+    for title in ("Field coverage percent per layout:", "Crawl runs:", "Errors per stage:"):
+        assert title in result.stdout
+
+
+# -- the archive in sqlite-utils -------------------------------------------------------------------
+
+
+def sqlite_utils(*args: object) -> str:
+    executable = Path(sys.executable).with_name("sqlite-utils")
+    done = subprocess.run([str(executable), *map(str, args)], capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout
+
+
+def test_sqlite_utils_reads_the_articles_back(crawled, manifest):
+    counts = {row["table"]: row["count"] for row in json.loads(sqlite_utils("tables", crawled, "--counts"))}
+    assert counts["articles"] == len(manifest)
+    rows = json.loads(sqlite_utils("rows", crawled, "articles", "-c", "identity", "-c", "headline"))
+    assert {row["identity"]: row["headline"] for row in rows} == {a["identity"]: a["headline"] for a in manifest}
+    hits = json.loads(sqlite_utils("search", crawled, "articles", "Goldpreis", "-c", "identity"))
+    assert {"identity": GOLD} in hits
