@@ -65,10 +65,13 @@ def is_article_url(url: str) -> bool:
 
 
 def absolute(href: str | None, base: str) -> str | None:
-    """``href`` made absolute against ``base``; ``None`` for empty, script and mail links."""
+    """``href`` made absolute against ``base``; ``None`` for empty, script, mail and malformed links."""
     if not href:
         return None
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:")):
         return None
-    return urljoin(base, href)
+    try:
+        return urljoin(base, href)
+    except ValueError:  # e.g. an unbalanced '[' in the host: "Invalid IPv6 URL"
+        return None
