@@ -24,10 +24,10 @@ CONTENT_LINKS = etree.XPath(
 )
 
 _LINKS = etree.XPath(".//a[@href]")
-_LOOSE_TEXT = etree.XPath(
+_TEXT_OUTSIDE_LINKS = etree.XPath(
     ".//text()[normalize-space()][not(ancestor::a)][not(ancestor::script or ancestor::style)]"
-    "[not(ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' pubdate ')])]"
 )
+DATE_CLASS = "pubdate"
 _SPONSOR_CLASS = etree.XPath(
     "descendant-or-self::*[contains(@class, 'sponsor') or contains(@class, 'anzeige')]"
 )
@@ -98,13 +98,32 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     if not headline:
         return None
     date_text = next((page.text_of(node) for node in CARD_DATE(card, page) if page.text_of(node)), "")
-    loose = [clean(text) for text in _LOOSE_TEXT(card)]
+    loose = [clean(text) for text in _loose_text(card, page)]
     sponsored = "Anzeige" in loose or bool(_SPONSOR_CLASS(card))
     if not date_text:
         date_text = next((match.group(0) for text in loose if (match := SHORT_DATE.fullmatch(text))), "")
     snippet = clean(" ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
                              and text != section))
     return teaser(section, headline, urls.absolute(title.get("href"), base_url), date_text, snippet, sponsored)
+
+
+def _loose_text(element, page: Page) -> list[str]:
+    """The text below ``element`` outside links, scripts and the page's ``.pubdate`` elements."""
+    texts = _TEXT_OUTSIDE_LINKS(element)
+    dated = page.by_class.get(DATE_CLASS)
+    if not dated:
+        return texts
+    dated = set(dated)
+    return [text for text in texts if dated.isdisjoint(_ancestors(text))]
+
+
+def _ancestors(text):
+    """The elements a text node lies in (a tail belongs to its element's parent), innermost first."""
+    parent = text.getparent()
+    if text.is_tail:
+        parent = parent.getparent()
+    yield parent
+    yield from parent.iterancestors()
 
 
 def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
@@ -163,7 +182,7 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
                 if not titles or not text_of(titles[0]):
                     continue
                 title = titles[0]
-                snippet = clean(" ".join(_LOOSE_TEXT(item)))
+                snippet = clean(" ".join(_loose_text(item, page)))
                 found.append(teaser(None, text_of(title), urls.absolute(title.get("href"), base_url),
                                     date_text, snippet))
     return _numbered(found)
