@@ -28,6 +28,9 @@ from rich.text import Text
 FORMATS = ("table", "json", "jsonl", "csv")
 """``table`` (rich), ``json`` (one array), ``jsonl`` (JSON Lines: one object per line), ``csv``."""
 
+TABLE_CELL_LIMIT = 200
+"""Characters shown of one cell in a table (the rest as "…"): a table is for looking; JSON and CSV
+carry whole values."""
 UNBOUNDED_WIDTH = 10_000
 """A table written to a file or pipe is as wide as its content; on a terminal it fits the window."""
 
@@ -97,6 +100,8 @@ def _cell(value: Any, highlight: tuple[str, str] | None) -> Text:
     if isinstance(value, bytes):
         return Text(f"<{len(value)} bytes>", style="dim")
     text = _text_value(value)
+    if len(text) > TABLE_CELL_LIMIT:
+        text = text[:TABLE_CELL_LIMIT - 1] + "…"
     if not highlight or highlight[0] not in text:
         return Text(text)
     start, end = highlight

@@ -1,0 +1,74 @@
+"""Benchmark of ``dwnscraper export``: peak memory (RSS) does not grow with the size of the archive.
+
+Builds the reparse benchmark's archive (PAGES stored pages), then a copy with every article row
+repeated TIMES times under new identities, and exports each in a fresh process (JSON Lines and CSV,
+to /dev/null), reporting rows/s and the process's peak RSS next to that of ``dwnscraper --version``
+(interpreter and imports alone). Not a test: run it by hand.
+
+    python benchmarks/export_benchmark.py [--pages 5000] [--times 4] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reparse_benchmark import build_archive
+from sqlite_utils import Database
+
+
+def grow(source: Path, target: Path, times: int) -> int:
+    """Copy ``source`` with its article rows repeated ``times`` times; return the article count."""
+    shutil.copy(source, target)
+    db = Database(target)
+    columns = ", ".join(f"[{column}]" for column in db["articles"].columns_dict if column != "identity")
+    with db.conn:
+        for copy in range(1, times):
+            db.execute(f"INSERT INTO articles (identity, {columns}) SELECT identity || '#{copy}', {columns} "
+                       "FROM articles WHERE identity NOT LIKE '%#%'")
+    count = db["articles"].count
+    db.close()
+    return count
+
+
+def peak_rss_of(command: list[str]) -> tuple[float, float]:
+    """Run ``command`` in a fresh child; return its wall time (s) and its own peak RSS (MiB)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{' '.join(command)} exited {child.returncode}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=5000)
+    parser.add_argument("--times", type=int, default=4)
+    parser.add_argument("--keep", type=Path, help="Build the archives in this folder and keep them.")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="dwn-export-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    small, large = folder / "bench.db", folder / f"bench-x{args.times}.db"
+    if not small.exists():
+        build_archive(small, args.pages)
+    sizes = {small: Database(small)["articles"].count, large: grow(small, large, args.times)}
+    dwnscraper = [sys.executable, "-m", "dwnscraper"]
+    _, baseline = peak_rss_of([*dwnscraper, "--version"])
+    print(f"baseline (dwnscraper --version): peak RSS {baseline:.1f} MiB")
+    for fmt in ("jsonl", "csv"):
+        for db, articles in sizes.items():
+            seconds, rss = peak_rss_of([*dwnscraper, "export", str(db), "-f", fmt, "-o", "/dev/null"])
+            print(f"export -f {fmt} {db.name}: {articles} articles in {seconds:.2f} s "
+                  f"({articles / seconds:.0f} rows/s), peak RSS {rss:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
