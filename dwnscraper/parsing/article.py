@@ -50,7 +50,7 @@ _ALL_LABEL_TEXT = etree.XPath(
 )
 _FIGURES = etree.XPath("//article//figure[.//img] | //main//figure[.//img] | //figure[.//img]")
 MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
-_ALL_THEMA_LINKS = etree.XPath("//a[contains(@href, '/thema/')]")
+_ALL_THEMA_LINKS = etree.XPath("descendant-or-self::a[contains(@href, '/thema/')]")  # from the root: //a[…]
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
 _PARAGRAPH_PARENTS = etree.XPath(
     "//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)]"

@@ -10,9 +10,10 @@ from lxml import etree
 
 from dwnscraper.parsing.text import clean
 
-_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
-_META_TAGS = etree.XPath("//meta[@content]")
-_CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
+# Evaluated from the root element, where descendant-or-self:: finds what // does, only faster.
+_JSON_LD = etree.XPath("descendant-or-self::script[@type='application/ld+json']/text()")
+_META_TAGS = etree.XPath("descendant-or-self::meta[@content]")
+_CANONICAL = etree.XPath("descendant-or-self::link[@rel='canonical']/@href")
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle"}
 _DURATION_MINUTES = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?", re.IGNORECASE)
 
