@@ -3,6 +3,7 @@ crawl of the bundled fixture site (Scrapy in a subprocess, over HTTP on 127.0.0.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import json
@@ -332,3 +333,22 @@ def test_sqlite_utils_reads_the_articles_back(crawled, manifest):
     assert {row["identity"]: row["headline"] for row in rows} == {a["identity"]: a["headline"] for a in manifest}
     hits = json.loads(sqlite_utils("search", crawled, "articles", "Goldpreis", "-c", "identity"))
     assert {"identity": GOLD} in hits
+
+
+# -- the archive in Datasette, configured by datasette/metadata.json -------------------------------
+
+
+def test_datasette_metadata_configures_search_and_facets(crawled):
+    datasette = pytest.importorskip("datasette.app", reason="Datasette is optional: pip install datasette")
+    metadata = json.loads((REPO / "datasette" / "metadata.json").read_text(encoding="utf-8"))
+    app = datasette.Datasette([str(crawled)], metadata=metadata)
+
+    async def get(path: str) -> dict:
+        response = await app.client.get(path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    found = asyncio.run(get("/dwn/articles.json?_search=Goldpreis&_shape=objects"))
+    assert GOLD in {row["identity"] for row in found["rows"]}
+    facets = asyncio.run(get("/dwn/articles.json?_size=0"))["facet_results"]
+    assert {"section", "layout", "paywalled", "topics", "authors", "published_at"} <= set(facets)
