@@ -19,7 +19,16 @@ from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
 from dwnscraper.parsing.layouts.wordpress import LAYOUT as WORDPRESS
 from dwnscraper.parsing.metadata import Metadata, read_metadata
 from dwnscraper.parsing.teasers import parse_listing
-from dwnscraper.parsing.text import Page, binary_kind, clean, looks_binary, parse_html, text_of, truncated
+from dwnscraper.parsing.text import (
+    Page,
+    binary_kind,
+    body_of,
+    clean,
+    looks_binary,
+    parse_html,
+    text_of,
+    truncated,
+)
 
 __all__ = ["LAYOUTS", "parse_page"]
 
@@ -110,7 +119,7 @@ def _has_article_signals(document, metadata: Metadata) -> bool:
     """A headline with NewsArticle metadata or a reading time: an article even without known markup."""
     if not _H1(document):
         return False
-    body = document.body
+    body = body_of(document)
     return metadata.is_news_article or bool(READING_TIME.search(text_of(body) if body is not None else ""))
 
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing.text import Page, clean, css, text_of
+from dwnscraper.parsing.text import Page, body_of, clean, css, text_of
 
 CARDS = css("div.boxtext")
 CARD_DATE = css(".pubdate")
@@ -254,6 +254,7 @@ def parse_listing(page: Page, url: str) -> dict | None:
     document = page.document
     path = urlsplit(url).path
     heading = next((text_of(h1) for h1 in H1(document) if text_of(h1)), "")
+    body = body_of(document)
     warnings: list[str] = []
     if SEARCH_RESULTS(document) or path.rstrip("/") == "/search":
         kind, section, items = "search", None, search_teasers(page, url)
@@ -263,10 +264,10 @@ def parse_listing(page: Page, url: str) -> dict | None:
         if not section:
             section = _slug_name(path)
             warnings.append("section taken from the URL; the page shows no tag name.")
-    elif CARDS(document, page) or repeated_cards(document.body if document.body is not None else document):
+    elif CARDS(document, page) or repeated_cards(document if body is None else body):
         kind, section, items = "section", heading or None, article_teasers(page, url)
         if not items:
-            items = _numbered(parse_card(card, url, page) for card in repeated_cards(document.body))
+            items = _numbered(parse_card(card, url, page) for card in repeated_cards(body))
             warnings.append(
                 "teasers taken from repeated blocks with article links; the layout's card markup is missing."
             )

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable, Mapping, Set
 from functools import cache, cached_property
 
-import lxml.html
 from cssselect import HTMLTranslator
 from cssselect import parser as css_parser
 from lxml import etree
@@ -302,8 +301,9 @@ def _content_type(headers: Mapping[str, str] | None) -> str | None:
 
 
 @cache
-def _parser(encoding: str) -> lxml.html.HTMLParser:
-    return lxml.html.HTMLParser(encoding=encoding, remove_comments=True)
+def _parser(encoding: str) -> etree.HTMLParser:
+    """lxml's plain HTML parser: the tree of ``lxml.html``'s, without its Python class lookup for each element."""
+    return etree.HTMLParser(encoding=encoding, remove_comments=True)
 
 
 def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
@@ -312,7 +312,9 @@ def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
     if encoding not in {"utf-8", "cp1252"}:
         body = body.decode(encoding, errors="replace").encode("utf-8")
         encoding = "utf-8"
-    try:
-        return lxml.html.document_fromstring(body, parser=_parser(encoding))
-    except etree.ParserError:
-        return None
+    return etree.fromstring(body, parser=_parser(encoding))
+
+
+def body_of(document):
+    """The document's ``<body>`` element, ``None`` when it has none."""
+    return next(document.getroottree().iter("body"), None)
