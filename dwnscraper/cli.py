@@ -291,8 +291,11 @@ def reparse(source: Path, check: bool, jobs: int | None) -> None:
         archive = _open(source)
         page_ids = storage.reparse_page_ids(archive)
         archive.close()
-        with output.progress(len(page_ids), "Reparsing") as advance:
-            report, written = reparse_archive(source, page_ids, jobs=jobs, check=check, advance=advance)
+        try:
+            with output.progress(len(page_ids), "Reparsing") as advance:
+                report, written = reparse_archive(source, page_ids, jobs=jobs, check=check, advance=advance)
+        except sqlite3.Error as error:
+            raise click.ClickException(f"The archive {source} could not be updated: {error}.") from error
         lines = report.archive_lines()
         if not check:
             lines.append(f"Updated {report.count('changed') + report.count('new')} records "
