@@ -68,6 +68,8 @@ from sqlite_utils.migrations import Migrations
 from dwnscraper.parsing.urls import article_identity
 
 DEFAULT_BATCH_SIZE = 200
+SQL_VARIABLES = 500
+"""Bound parameters per statement, well under SQLite's limit."""
 BODY_COMPRESSION = "zlib"
 
 CONTENT_FIELDS = (
@@ -203,6 +205,8 @@ class Archive:
         self._pending_articles: list[tuple[dict[str, Any], int, str, int | None]] = []
         self._pending_listings: list[dict[str, Any]] = []
         self._pending_teasers: list[dict[str, Any]] = []
+        self._teaser_pages: set[int] = set()
+        """Raw pages whose teaser set is rewritten by the next flush (their old rows go first)."""
         self._pending_errors: list[dict[str, Any]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -304,6 +308,7 @@ class Archive:
 
     def _add_teasers(self, record: Mapping[str, Any], raw_page_id: int, page_kind: str,
                      seen_at: datetime | str) -> None:
+        self._teaser_pages.add(raw_page_id)
         for teaser in record["teasers"]:
             self._pending_teasers.append({
                 "raw_page_id": raw_page_id, "position": teaser["position"], "page_url": record["url"],
@@ -326,12 +331,18 @@ class Archive:
             self._flush_articles()
             if self._pending_listings:
                 self.db["listings"].insert_all(self._pending_listings, replace=True)
+            if self._teaser_pages:
+                pages = sorted(self._teaser_pages)
+                for start in range(0, len(pages), SQL_VARIABLES):
+                    chunk = pages[start:start + SQL_VARIABLES]
+                    self.db.execute(f"DELETE FROM teasers WHERE raw_page_id IN ({', '.join('?' * len(chunk))})",
+                                    chunk)
             if self._pending_teasers:
-                self.db["teasers"].insert_all(self._pending_teasers, replace=True)
+                self.db["teasers"].insert_all(self._pending_teasers)
             if self._pending_errors:
                 self.db["errors"].insert_all(self._pending_errors)
         for pending in (self._pending_raw, self._pending_articles, self._pending_listings,
-                        self._pending_teasers, self._pending_errors):
+                        self._pending_teasers, self._pending_errors, self._teaser_pages):
             pending.clear()
 
     def _flush_articles(self) -> None:

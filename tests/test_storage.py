@@ -111,6 +111,17 @@ def test_listing_and_teasers_are_stored(archive, make_listing):
                        {"position": 2, "sponsored": 0, "identity": "id:718460"}]
 
 
+def test_storing_a_page_again_replaces_its_whole_teaser_set(archive, make_listing):
+    record = make_listing()
+    raw_id = archive.add_raw_page(url=record["url"], final_url=record["url"], status=200,
+                                  headers={}, body=b"x", fetched_at=FETCHED)
+    archive.add_listing(record, raw_id, FETCHED)
+    archive.flush()
+    archive.add_listing({**record, "teasers": record["teasers"][:1]}, raw_id, FETCHED)
+    archive.flush()
+    assert [row["position"] for row in archive.db.query("SELECT position FROM teasers")] == [1]
+
+
 def test_full_text_search_finds_umlauts(archive, make_article):
     store_page(archive, make_article())
     archive.flush()
