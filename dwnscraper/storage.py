@@ -308,6 +308,8 @@ class Archive:
 
     def _add_teasers(self, record: Mapping[str, Any], raw_page_id: int, page_kind: str,
                      seen_at: datetime | str) -> None:
+        if raw_page_id in self._teaser_pages:
+            self._pending_teasers[:] = [row for row in self._pending_teasers if row["raw_page_id"] != raw_page_id]
         self._teaser_pages.add(raw_page_id)
         for teaser in record["teasers"]:
             self._pending_teasers.append({

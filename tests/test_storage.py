@@ -120,6 +120,10 @@ def test_storing_a_page_again_replaces_its_whole_teaser_set(archive, make_listin
     archive.add_listing({**record, "teasers": record["teasers"][:1]}, raw_id, FETCHED)
     archive.flush()
     assert [row["position"] for row in archive.db.query("SELECT position FROM teasers")] == [1]
+    archive.add_listing(record, raw_id, FETCHED)
+    archive.add_listing({**record, "teasers": []}, raw_id, FETCHED)
+    archive.flush()
+    assert archive.db["teasers"].count == 0
 
 
 def test_full_text_search_finds_umlauts(archive, make_article):
