@@ -20,7 +20,9 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
     ``headline``, ``lead``, ``authors`` (JSON), ``published_raw``, ``published_at``,
     ``updated_raw``, ``updated_at``, ``reading_time_minutes``, ``image_url``, ``image_caption``,
     ``image_credit``, ``topics`` (JSON), ``body`` (JSON list of blocks), ``body_text`` (block texts
-    joined by blank lines), ``paywalled`` (0/1), ``word_count``, ``warnings`` (JSON); and
+    joined by blank lines), ``body_html`` (the blocks as sanitized HTML for display: ``p``, ``h2``,
+    ``blockquote``, ``ul``/``li`` and text, no attribute, script or link), ``paywalled`` (0/1),
+    ``word_count``, ``warnings`` (JSON); and
     bookkeeping: ``revision`` (latest revision number), ``content_hash``, ``raw_page_id``,
     ``first_seen_at``, ``last_fetched_at``, ``crawl_run_id`` (run that last fetched it).
     FTS5 index ``articles_fts`` over ``headline``, ``lead``, ``body_text``, kept in sync by
@@ -52,6 +54,7 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import sqlite3
 import zlib
@@ -59,9 +62,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+import nh3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -153,6 +158,15 @@ def m001_initial(db: Database) -> None:
     db["errors"].create_index(["crawl_run_id"])
 
 
+@migrations()
+def m002_articles_body_html(db: Database) -> None:
+    """Articles get ``body_html``, filled from the stored body blocks."""
+    db["articles"].add_column("body_html", str)
+    rows = db.execute("SELECT identity, body FROM articles").fetchall()
+    db.conn.executemany("UPDATE articles SET body_html = ? WHERE identity = ?",
+                        [(body_html(json.loads(blocks)), identity) for identity, blocks in rows])
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -173,6 +187,33 @@ def content_hash(record: Mapping[str, Any]) -> str:
 
 def body_text(blocks: list[Mapping[str, str]]) -> str:
     return "\n\n".join(block["text"] for block in blocks)
+
+
+BLOCK_TAGS = {"paragraph": "p", "heading": "h2", "quote": "blockquote", "list_item": "li"}
+"""Body block kind -> the HTML element ``body_html`` gives it; list items are grouped in ``ul``."""
+
+BODY_HTML_CLEANER = nh3.Cleaner(tags={*BLOCK_TAGS.values(), "ul"}, attributes={}, url_schemes=set(),
+                                strip_comments=True, link_rel=None)
+"""Ammonia with nothing but the block elements: no attribute (so no ``on*`` handler, ``style`` or
+``href``), no ``script``/``style``/``iframe``/``svg``; text is kept, escaped."""
+
+
+def _block_element(block: Mapping[str, str]) -> str:
+    tag = BLOCK_TAGS.get(block["kind"], "p")
+    return f"<{tag}>{html.escape(block['text'], quote=False)}</{tag}>"
+
+
+def body_html(blocks: list[Mapping[str, str]]) -> str:
+    """The body blocks as HTML for display: each block's text escaped in its element, then sanitized.
+
+    Escaping keeps markup written in a text inert; the sanitizer checks the whole fragment again,
+    so a slip in building it cannot let script or an event attribute through.
+    """
+    parts = []
+    for is_list, group in groupby(blocks, key=lambda block: block["kind"] == "list_item"):
+        elements = "".join(_block_element(block) for block in group)
+        parts.append(f"<ul>{elements}</ul>" if is_list else elements)
+    return BODY_HTML_CLEANER.clean("".join(parts))
 
 
 @dataclass(frozen=True)
@@ -444,6 +485,7 @@ def _article_row(record: Mapping[str, Any], identity: str, digest: str, revision
         "topics": _json(record["topics"]),
         "body": _json(record["body"]),
         "body_text": body_text(record["body"]),
+        "body_html": body_html(record["body"]),
         "paywalled": record["paywalled"],
         "word_count": record["word_count"],
         "warnings": _json(record["warnings"]),
