@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from dwnscraper.parsing.article import CUES_AFTER, DATE_TIME, READING_TIME, Article
+from dwnscraper.parsing.article import DATE_TIME, READING_TIME, Article, texts_after
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
 from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
@@ -131,7 +131,7 @@ def _layout_from_cues(page: Page) -> Layout:
     if _LEGACY_CUE in page.text and _LEGACY_CUES(document):
         return LEGACY
     headings = _H1(document)
-    after = " ".join(clean(text) for text in CUES_AFTER(headings[0])) if headings else ""
+    after = " ".join(clean(text) for text in texts_after(headings[0])) if headings else ""
     reading_time, first_date = after.find("Lesezeit"), DATE_TIME.search(after)
     return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
 

@@ -40,9 +40,11 @@ NEVER_BODY = {"script", "style", "noscript", "iframe", "form", "button", "input"
               "canvas", "template", "label", "header", "footer"}
 
 _H1 = etree.XPath("//h1")
-CUES_AFTER = etree.XPath(
-    "following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 60]"
-)
+MAX_CUES = 60
+"""How many text fragments after the headline are read for cues."""
+NO_TEXT = ("script", "style")
+AUTHOR_LABEL_WITHIN = 12
+"""How many fragments after the headline may be an 'Autor:' label."""
 _CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
 LABELS = ("Lesezeit", "Aktualisiert")
 _ALL_LABEL_TEXT = etree.XPath(
@@ -120,8 +122,14 @@ class Article:
     def cues(self) -> list[str]:
         """Visible text fragments after the headline, where kicker, dates and reading time stand."""
         if self._cues is None:
-            self._cues = [clean(text) for text in CUES_AFTER(self.h1)] if self.h1 is not None else []
+            self._cues = [clean(text) for text in texts_after(self.h1)] if self.h1 is not None else []
         return self._cues
+
+    def first_cues(self, count: int) -> list[str]:
+        """The first ``count`` of :attr:`cues`, without reading all of them when they were not read yet."""
+        if self._cues is not None or self.h1 is None:
+            return self.cues[:count]
+        return [clean(text) for text in texts_after(self.h1, count)]
 
     def select(self, selector: Selector, context=None) -> list:
         """The matches of one of the layout's selectors below ``context`` (default: the whole page)."""
@@ -240,9 +248,13 @@ class Article:
         layout_text = first_text(self.select(self.layout.updated))
         found = self.pick("updated_at", [
             (None, lambda: self._updated_in(layout_text)),
-            ("the text cue 'Aktualisiert:'", lambda: self._updated_in(self.cue_text())),
+            ("the text cue 'Aktualisiert:'", self._updated_cue),
         ], required=False)
         return found or (None, None)
+
+    def _updated_cue(self) -> tuple[str, datetime] | None:
+        """The update time in the text after the headline; no page text without 'Aktualisiert' holds one."""
+        return self._updated_in(self.cue_text()) if self.page.mentions("Aktualisiert") else None
 
     def _updated_in(self, text: str) -> tuple[str, datetime] | None:
         match = UPDATED.search(text)
@@ -269,8 +281,11 @@ class Article:
         return names or self.metadata.json_ld_person_authors()
 
     def _author_cue(self) -> list[str]:
-        cues = self.cues
-        for position, text in enumerate(cues[:12]):
+        """The fragment after an 'Autor:' label among the first twelve after the headline."""
+        if not self.page.mentions("Autor"):
+            return []
+        cues = self.first_cues(AUTHOR_LABEL_WITHIN + 1)
+        for position, text in enumerate(cues[:AUTHOR_LABEL_WITHIN]):
             if text in {"Autor", "Autor:", "Autorin", "Autorin:"} and position + 1 < len(cues):
                 return [cues[position + 1]]
         return []
@@ -416,6 +431,56 @@ class BodyWalker:
 def _next_is_br(element) -> bool:
     following = element.getnext()
     return following is not None and following.tag == "br" and not (element.tail or "").strip()
+
+
+def texts_after(element, limit: int = MAX_CUES) -> list[str]:
+    """The first ``limit`` text nodes after ``element`` (not inside it) with more than XPath whitespace, outside
+    scripts and styles, in document order.
+
+    The XPath ``following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 60]``,
+    answered by walking forward from ``element`` until enough are found instead of testing the rest of the page.
+    """
+    found: list[str] = []
+    ancestors = list(element.iterancestors())
+    node = element
+    for level, parent in enumerate(ancestors + [None]):
+        if not any(ancestor.tag in NO_TEXT for ancestor in ancestors[level:]):
+            _keep(node.tail, found)
+            for sibling in node.itersiblings():
+                if len(found) >= limit:
+                    break
+                _texts_in(sibling, found, limit)
+        if len(found) >= limit or parent is None:
+            break
+        node = parent
+    return found[:limit]
+
+
+def _texts_in(tree, found: list[str], limit: int) -> None:
+    """Append the texts in ``tree`` and its tail, in document order, until ``found`` holds ``limit``.
+
+    A subtree without scripts and styles is read by lxml's ``itertext()``; one with them, child by child.
+    """
+    if not isinstance(tree.tag, str) or tree.tag in NO_TEXT:
+        pass
+    elif next(tree.iter(*NO_TEXT), None) is None:
+        for text in tree.itertext():
+            _keep(text, found)
+            if len(found) >= limit:
+                return
+    else:
+        _keep(tree.text, found)
+        for child in tree:
+            _texts_in(child, found, limit)
+            if len(found) >= limit:
+                return
+    _keep(tree.tail, found)
+
+
+def _keep(text: str | None, found: list[str]) -> None:
+    """``text`` joins ``found`` when XPath's ``normalize-space()`` leaves something of it."""
+    if text and text.strip(" \t\r\n"):
+        found.append(text)
 
 
 def _minutes(text: str) -> int | None:
