@@ -1,8 +1,11 @@
-"""Downloader middlewares: serve the live site from a mirror, and let nothing else leave the machine."""
+"""Downloader middlewares: serve the live site from a mirror, let nothing else leave the machine, and
+wait as long as a server asks before a retry."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -11,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.asyncio import sleep
 
 from dwnscraper import LIVE_SITE
 from dwnscraper.parsing.urls import LIVE_HOST, is_dwn_url
@@ -100,3 +104,94 @@ class OffsiteGuardMiddleware:
         logger.warning("Dropped a request to %s: only %s may be fetched", request.url,
                        ", ".join(f"{h}:{p}" for h, p in sorted(self.allowed)))
         raise IgnoreRequest(f"offsite: {host}")
+
+
+def retries_left(request: Request, max_retry_times: int) -> int:
+    """How often ``RetryMiddleware`` would still retry ``request``."""
+    return request.meta.get("max_retry_times", max_retry_times) - request.meta.get("retry_times", 0)
+
+
+def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
+    """The wait a ``Retry-After`` header asks for (delay seconds or an HTTP date); ``None`` if unreadable."""
+    text = (value or b"").decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """Honour ``Retry-After`` on responses that Scrapy's ``RetryMiddleware`` will retry (503, 429, ...).
+
+    Scrapy retries them at once, whatever the server asked (scrapy/scrapy#3849). This middleware sits
+    between ``RetryMiddleware`` and the downloader, so it sees the response first and sleeps for the
+    wait asked before handing it on to be retried; the download slot is free meanwhile. A wait longer
+    than ``DWN_RETRY_AFTER_MAX`` seconds is not waited for: the request is not retried, and the
+    response is stored as an error for a later crawl to try again. Each wait is counted in the stats
+    as ``retry_after/waited`` and ``retry_after/seconds``, each refusal as ``retry_after/too_long``.
+    """
+
+    def __init__(self, codes: set[int], max_retry_times: int, longest: float, stats: StatsCollector) -> None:
+        self.codes = codes
+        self.max_retry_times = max_retry_times
+        self.longest = longest
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured("RETRY_ENABLED is off")
+        return cls({int(code) for code in settings.getlist("RETRY_HTTP_CODES")}, settings.getint("RETRY_TIMES"),
+                   settings.getfloat("DWN_RETRY_AFTER_MAX"), crawler.stats)
+
+    def will_retry(self, request: Request, response: Response) -> bool:
+        return (response.status in self.codes and not request.meta.get("dont_retry")
+                and retries_left(request, self.max_retry_times) > 0)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if not self.will_retry(request, response):
+            return response
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is None or wait <= 0:
+            return response
+        if wait > self.longest:
+            logger.warning("%s asks to retry in %.0f s, longer than DWN_RETRY_AFTER_MAX (%.0f s): not retried",
+                           request.url, wait, self.longest)
+            self.stats.inc_value("retry_after/too_long")
+            request.meta["dont_retry"] = True
+            return response
+        logger.info("%s answered %d: waiting %.1f s (Retry-After) before the retry", request.url, response.status, wait)
+        self.stats.inc_value("retry_after/waited")
+        self.stats.inc_value("retry_after/seconds", wait)
+        await sleep(wait)
+        return response
+
+
+class RetryDataLossMiddleware:
+    """Retry a body cut short (the connection closed or was reset before ``Content-Length`` bytes came).
+
+    With ``DOWNLOAD_FAIL_ON_DATALOSS = False`` a truncated body reaches the pipelines, so the raw
+    page is archived, but Scrapy never retries it. This middleware makes every attempt but the last
+    fail on data loss, which ``RetryMiddleware`` retries; the last attempt keeps what arrived,
+    flagged ``dataloss``. Off when ``DOWNLOAD_FAIL_ON_DATALOSS`` is on (every attempt fails then).
+    """
+
+    def __init__(self, max_retry_times: int) -> None:
+        self.max_retry_times = max_retry_times
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("RETRY_ENABLED") or settings.getbool("DOWNLOAD_FAIL_ON_DATALOSS"):
+            raise NotConfigured("nothing to retry: retries are off or every data loss fails anyway")
+        return cls(settings.getint("RETRY_TIMES"))
+
+    def process_request(self, request: Request) -> None:
+        last_try = request.meta.get("dont_retry") or retries_left(request, self.max_retry_times) <= 0
+        request.meta["download_fail_on_dataloss"] = not last_try

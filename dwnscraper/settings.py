@@ -12,6 +12,8 @@ Project settings (``DWN_*``):
 - ``DWN_COVERAGE_THRESHOLDS``: field -> minimum share of articles per layout; below it the crawl fails.
 - ``DWN_PROGRESS``: ``auto`` (a live line on a terminal, log lines otherwise), ``tty``, ``log`` or ``off``.
 - ``DWN_PROGRESS_INTERVAL``: seconds between plain progress log lines.
+- ``DWN_RETRY_AFTER_MAX``: the longest ``Retry-After`` wait (seconds) honoured before a retry; a
+  server asking for longer is not retried in this crawl.
 """
 
 from dwnscraper import LIVE_SITE, __version__
@@ -40,12 +42,20 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
-# Error pages and truncated bodies reach the spider, so the raw page and an errors row are stored.
+# Error pages and truncated bodies reach the spider once their retries are spent, so the raw page
+# and an errors row are stored.
 HTTPERROR_ALLOW_ALL = True
 DOWNLOAD_FAIL_ON_DATALOSS = False
 
+# A DWN page is a few hundred KB. The limits also bound decompression (gzip bombs): a bigger body is
+# cancelled (or, compressed, dropped while inflating) and recorded as an error.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
 DOWNLOADER_MIDDLEWARES = {
     "dwnscraper.middlewares.SiteMirrorMiddleware": 60,
+    "dwnscraper.middlewares.RetryDataLossMiddleware": 555,
+    "dwnscraper.middlewares.RetryAfterMiddleware": 560,
     "dwnscraper.middlewares.OffsiteGuardMiddleware": 950,
 }
 
@@ -72,3 +82,4 @@ DWN_BATCH_SIZE = 200
 DWN_COVERAGE_THRESHOLDS = {"headline": 1.0, "published_at": 0.99, "body": 0.98}
 DWN_PROGRESS = "auto"
 DWN_PROGRESS_INTERVAL = 10.0
+DWN_RETRY_AFTER_MAX = 120.0

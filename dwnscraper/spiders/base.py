@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
@@ -20,6 +20,9 @@ from dwnscraper.storage import Archive
 
 SITE_LINKS = LinkExtractor(allow_domains=[LIVE_HOST], unique=True)
 """Every link to the live site (``www.`` included) on a page."""
+
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+"""Scrapy's reason for not fetching what robots.txt disallows: the site's wish, not a failure."""
 
 
 def header_dict(response: Response) -> dict[str, str]:
@@ -106,10 +109,16 @@ class DwnSpider(Spider):
         yield self.fetched(response)
 
     def fetch_failed(self, failure: Failure) -> Iterator[FetchFailure]:
-        if failure.check(IgnoreRequest):
+        """Every request that got no response becomes an error, with its cause: timeouts, resets, too
+        many redirects, a redirect off the site, a body over ``DOWNLOAD_MAXSIZE`` (also when inflated).
+        Only what robots.txt disallows is skipped silently (Scrapy counts it)."""
+        if failure.check(IgnoreRequest) and failure.getErrorMessage() == ROBOTS_FORBIDDEN:
             return
         request = failure.request
-        self.logger.error("Could not fetch %s: %s", request.url, failure.getErrorMessage())
+        reason = failure.getErrorMessage()
+        if not reason and failure.check(DownloadCancelledError):
+            limit = request.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            reason = f"cancelled while receiving the body (Scrapy cancels bodies over DOWNLOAD_MAXSIZE, {limit} bytes)"
+        self.logger.error("Could not fetch %s: %s", request.url, reason)
         yield FetchFailure(url=request.meta.get("dwn_requested_url", request.url),
-                           message=f"{failure.type.__name__}: {failure.getErrorMessage()}",
-                           fetched_at=datetime.now(UTC))
+                           message=f"{failure.type.__name__}: {reason}", fetched_at=datetime.now(UTC))
