@@ -88,7 +88,7 @@ def _is_card(element) -> bool:
 
 
 def parse_card(card, base_url: str, page: Page) -> dict | None:
-    links = [link for link in _LINKS(card) if urls.absolute(link.get("href"), base_url)]
+    links = [link for link in _LINKS(card) if page.absolute(link.get("href"), base_url)]
     section_link = next((link for link in links if _is_section_link(link, page)), None)
     section = page.text_of(section_link) if section_link is not None else None
     title = _title_link(links, section_link, page)
@@ -104,7 +104,7 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
         date_text = next((match.group(0) for text in loose if (match := SHORT_DATE.fullmatch(text))), "")
     snippet = clean(" ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
                              and text != section))
-    return teaser(section, headline, urls.absolute(title.get("href"), base_url), date_text, snippet, sponsored)
+    return teaser(section, headline, page.absolute(title.get("href"), base_url), date_text, snippet, sponsored)
 
 
 def _loose_text(element, page: Page) -> list[str]:

@@ -16,6 +16,8 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
+from dwnscraper.parsing import urls
+
 _WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
 _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
 _STRING = etree.XPath("string()", smart_strings=False)
@@ -35,12 +37,20 @@ class Page:
         """Each :class:`Selector`'s answer, by ``(selector, context element)``."""
         self._strings: dict = {}
         self._texts: dict = {}
+        self._absolute: dict = {}
 
     def string(self, element) -> str:
         """The element's string value (all its text nodes), computed once per element."""
         if element not in self._strings:
             self._strings[element] = _STRING(element)
         return self._strings[element]
+
+    def absolute(self, href: str | None, base: str) -> str | None:
+        """:func:`urls.absolute`, computed once per link target: teaser cards repeat theirs."""
+        key = (href, base)
+        if key not in self._absolute:
+            self._absolute[key] = urls.absolute(href, base)
+        return self._absolute[key]
 
     def text_of(self, element) -> str:
         """:func:`text_of`, computed once per element."""
