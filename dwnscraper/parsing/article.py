@@ -13,7 +13,7 @@ from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers
-from dwnscraper.parsing.text import Page, Selector, clean, first_text, text_of
+from dwnscraper.parsing.text import NO_TEXT, Page, Selector, clean, first_text, text_of
 
 DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
 UPDATED = re.compile(r"Aktualisiert:?\s*(?:¦\s*)?(" + DATE_TIME.pattern + ")")
@@ -42,7 +42,6 @@ NEVER_BODY = {"script", "style", "noscript", "iframe", "form", "button", "input"
 _H1 = etree.XPath("//h1")
 MAX_CUES = 60
 """How many text fragments after the headline are read for cues."""
-NO_TEXT = ("script", "style")
 AUTHOR_LABEL_WITHIN = 12
 """How many fragments after the headline may be an 'Autor:' label."""
 _CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")

@@ -22,6 +22,8 @@ _WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
 _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
 _STRING = etree.XPath("string()", smart_strings=False)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+NO_TEXT = ("script", "style")
+"""Elements whose text is code, not page text."""
 _CLASSED = etree.XPath("descendant-or-self::*[@class]")  # from the root element: //*, but faster
 _TRANSLATOR = HTMLTranslator()
 _CLASS_NAME = re.compile(r"[^ \t\n\r]+")
@@ -116,9 +118,26 @@ class Page:
         """The string value of the whole document, scripts included: whatever any text node holds is in it."""
         return _STRING(self.document)
 
+    @cached_property
+    def shown_text(self) -> str:
+        """The page text but for the scripts and styles in ``<head>`` and ``<body>`` themselves (most of it).
+
+        Every text node outside scripts and styles stands in it whole; the text of those nested deeper, too.
+        """
+        parts = [self.document.text or ""]
+        for section in self.document:
+            parts.append(section.text or "")
+            for child in section:
+                if isinstance(child.tag, str) and child.tag not in NO_TEXT:
+                    parts.append(_STRING(child))
+                parts.append(child.tail or "")
+            parts.append(section.tail or "")
+        return "".join(parts)
+
     def mentions(self, *phrases: str) -> bool:
-        """False when no text node can hold any of ``phrases``: a text-node XPath would find nothing."""
-        return any(phrase in self.text for phrase in phrases)
+        """False when no text node outside scripts and styles holds any of ``phrases``: an XPath for those finds
+        nothing."""
+        return any(phrase in self.shown_text for phrase in phrases)
 
 
 class Selector:
