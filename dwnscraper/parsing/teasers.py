@@ -57,7 +57,7 @@ def article_teasers(page: Page, base_url: str) -> list[dict]:
 
 def cue_teasers(page: Page, base_url: str) -> list[dict]:
     """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
-    labels = _MORE_ON_TOPIC(page.document) if MORE_ON_TOPIC_TEXT.search(page.text) else []
+    labels = _MORE_ON_TOPIC(page.document) if page.may_match(MORE_ON_TOPIC_TEXT) else []
     for label in labels:
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)

@@ -134,6 +134,14 @@ class Page:
             parts.append(section.tail or "")
         return "".join(parts)
 
+    def may_match(self, pattern: re.Pattern) -> bool:
+        """False when :attr:`text`, the string value of every element, holds no match for ``pattern``.
+
+        The short :attr:`shown_text` is searched first; a match there (even one across a left-out script)
+        only costs the caller a look that finds nothing.
+        """
+        return bool(pattern.search(self.shown_text) or pattern.search(self.text))
+
     def mentions(self, *phrases: str) -> bool:
         """False when no text node outside scripts and styles holds any of ``phrases``: an XPath for those finds
         nothing."""
