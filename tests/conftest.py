@@ -15,6 +15,13 @@ from dwnscraper.mirror import MirrorServer
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_SITE = REPO / "fixtures" / "site"
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-examples", type=int, default=None, metavar="N",
+                     help="hostile pages the fuzz tests push through the parsers and pipelines "
+                          "(default: a CI-sized run; 10000 for the figure in README.md)")
+
+
 _ARTICLE = {
     "kind": "article",
     "url": f"{LIVE_SITE}/503386/Erholung?utm_medium=email",

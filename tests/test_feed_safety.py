@@ -25,7 +25,7 @@ from dwnscraper.spiders.feed import feed_links
 MEMORY_LIMIT_MB = 512
 """Scrapy's MemoryUsage extension closes the crawl above this peak RSS; an expanded bomb is gigabytes."""
 
-WATCHED = ["-s", "MEMUSAGE_LIMIT_MB=%d" % MEMORY_LIMIT_MB, "-s", "MEMUSAGE_CHECK_INTERVAL_SECONDS=0.05"]
+WATCHED = ["-s", f"MEMUSAGE_LIMIT_MB={MEMORY_LIMIT_MB}", "-s", "MEMUSAGE_CHECK_INTERVAL_SECONDS=0.05"]
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DWN_PROGRESS=log"]
 
 LISTED = f"{LIVE_SITE}/718413/Industrie-in-der-Krise-Auftraege-brechen-im"
