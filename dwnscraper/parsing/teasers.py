@@ -11,7 +11,6 @@ from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.text import Page, body_of, clean, css, text_of
 
 CARDS = css("div.boxtext")
-CARD_DATE = css(".pubdate")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
 SEARCH_TITLE = css("a.title")
 """The result's title link; without that class, its first link to an article."""
@@ -24,13 +23,11 @@ CONTENT_LINKS = etree.XPath(
 )
 
 _LINKS = etree.XPath(".//a[@href]")
-_TEXT_OUTSIDE_LINKS = etree.XPath(
-    ".//text()[normalize-space()][not(ancestor::a)][not(ancestor::script or ancestor::style)]"
-)
 DATE_CLASS = "pubdate"
-_SPONSOR_CLASS = etree.XPath(
-    "descendant-or-self::*[contains(@class, 'sponsor') or contains(@class, 'anzeige')]"
-)
+"""A card's date: ``.pubdate``."""
+SPONSOR_CLASSES = ("sponsor", "anzeige")
+"""Parts of a class attribute marking a sponsored card."""
+LOOSE_TEXT_HIDDEN_IN = {"a", "script", "style"}
 MORE_ON_TOPIC_TEXT = re.compile(r"Mehr\s+zum\s+Thema")
 """In the page text wherever an element's ``normalize-space(.)`` starts with 'Mehr zum Thema'."""
 _MORE_ON_TOPIC = etree.XPath(
@@ -88,7 +85,8 @@ def _is_card(element) -> bool:
 
 
 def parse_card(card, base_url: str, page: Page) -> dict | None:
-    links = [link for link in _LINKS(card) if page.absolute(link.get("href"), base_url)]
+    parts = CardParts(card, page)
+    links = [link for link in parts.links if page.absolute(link.get("href"), base_url)]
     section_link = next((link for link in links if _is_section_link(link, page)), None)
     section = page.text_of(section_link) if section_link is not None else None
     title = _title_link(links, section_link, page)
@@ -97,9 +95,9 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     headline = _strip_prefix(page.text_of(title), section)
     if not headline:
         return None
-    date_text = next((page.text_of(node) for node in CARD_DATE(card, page) if page.text_of(node)), "")
-    loose = [clean(text) for text in _loose_text(card, page)]
-    sponsored = "Anzeige" in loose or bool(_SPONSOR_CLASS(card))
+    date_text = next((page.text_of(node) for node in parts.dated if page.text_of(node)), "")
+    loose = [clean(text) for text in parts.loose]
+    sponsored = "Anzeige" in loose or parts.sponsored
     if not date_text:
         date_text = next((match.group(0) for text in loose if (match := SHORT_DATE.fullmatch(text))), "")
     snippet = clean(" ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
@@ -107,23 +105,47 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     return teaser(section, headline, page.absolute(title.get("href"), base_url), date_text, snippet, sponsored)
 
 
-def _loose_text(element, page: Page) -> list[str]:
-    """The text below ``element`` outside links, scripts and the page's ``.pubdate`` elements."""
-    texts = _TEXT_OUTSIDE_LINKS(element)
-    dated = page.by_class.get(DATE_CLASS)
-    if not dated:
-        return texts
-    dated = set(dated)
-    return [text for text in texts if dated.isdisjoint(_ancestors(text))]
+class CardParts:
+    """What a teaser card is read for, found in one walk over its subtree.
 
+    ``links``: its ``a[href]`` below it; ``dated``: its ``.pubdate`` elements, itself included; ``loose``: the
+    text nodes below it with more than whitespace outside links, scripts, styles and the page's ``.pubdate``
+    elements; ``sponsored``: whether the class of it or an element below it names a sponsor or an ad.
+    """
 
-def _ancestors(text):
-    """The elements a text node lies in (a tail belongs to its element's parent), innermost first."""
-    parent = text.getparent()
-    if text.is_tail:
-        parent = parent.getparent()
-    yield parent
-    yield from parent.iterancestors()
+    def __init__(self, element, page: Page):
+        self._page_dated = set(page.by_class.get(DATE_CLASS, ()))
+        self.links: list = []
+        self.dated: list = []
+        self.loose: list[str] = []
+        self.sponsored = False
+        self._visit(element, any(self._hides(ancestor) for ancestor in element.iterancestors()), top=True)
+
+    def _hides(self, element) -> bool:
+        """Whether the text inside ``element`` is no loose text."""
+        return element.tag in LOOSE_TEXT_HIDDEN_IN or element in self._page_dated
+
+    def _visit(self, element, hidden: bool, top: bool = False) -> None:
+        if element in self._page_dated:
+            self.dated.append(element)
+        if element.tag == "a" and not top and element.get("href") is not None:
+            self.links.append(element)
+        worn = element.get("class")
+        if worn and any(name in worn for name in SPONSOR_CLASSES):
+            self.sponsored = True
+        hidden = hidden or self._hides(element)
+        if not hidden:
+            self._keep(element.text)
+        for child in element:
+            if isinstance(child.tag, str):
+                self._visit(child, hidden)
+            if not hidden:
+                self._keep(child.tail)
+
+    def _keep(self, text: str | None) -> None:
+        """Texts that XPath's ``normalize-space()`` leaves something of."""
+        if text and text.strip(" \t\r\n"):
+            self.loose.append(text)
 
 
 def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
@@ -182,7 +204,7 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
                 if not titles or not text_of(titles[0]):
                     continue
                 title = titles[0]
-                snippet = clean(" ".join(_loose_text(item, page)))
+                snippet = clean(" ".join(CardParts(item, page).loose))
                 found.append(teaser(None, text_of(title), urls.absolute(title.get("href"), base_url),
                                     date_text, snippet))
     return _numbered(found)
