@@ -405,6 +405,12 @@ def assert_run_counts(connection: sqlite3.Connection, outcomes: list[Outcome]) -
 # -- the tests ----------------------------------------------------------------------------------------
 
 
+def stored_as(outcome: Outcome) -> str:
+    if outcome.dropped:
+        return "errors"
+    return f"{outcome.item.record['kind']}s" if outcome.item.record else "feeds"
+
+
 @pytest.fixture(scope="module")
 def tally(request) -> Iterator[Counter[str]]:
     """Fuzz cases that passed every check, printed at the end of the module's tests."""
@@ -417,7 +423,7 @@ def tally(request) -> Iterator[Counter[str]]:
             f"hostile input: {counts['fetches']} fuzz cases ({counts['pages']} pages, the rest failed fetches) "
             f"in {counts['runs']} crawl runs passed through parser and pipelines with no exception and "
             f"nothing half-written: {counts['articles']} stored as articles, {counts['listings']} as listings, "
-            f"{counts['errors']} as error rows")
+            f"{counts['feeds']} as raw feed pages, {counts['errors']} as error rows")
 
 
 def test_hostile_pages_through_parsers_and_pipelines(request, tally):
@@ -435,10 +441,9 @@ def test_hostile_pages_through_parsers_and_pipelines(request, tally):
                 with sqlite3.connect(db) as connection:
                     connection.row_factory = sqlite3.Row
                     assert_consistent(connection, outcomes)
-        tally.update(fetches=sum(map(len, runs)), runs=len(runs), errors=sum(outcome.dropped for outcome in outcomes),
-                     pages=sum(isinstance(outcome.item, FetchedPage) for outcome in outcomes),
-                     **Counter(f"{outcome.item.record['kind']}s" for outcome in outcomes
-                               if not outcome.dropped and getattr(outcome.item, "record", None)))
+        tally.update(map(stored_as, outcomes))
+        tally.update(fetches=sum(map(len, runs)), runs=len(runs),
+                     pages=sum(isinstance(outcome.item, FetchedPage) for outcome in outcomes))
 
     check()
 
