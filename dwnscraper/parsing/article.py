@@ -198,9 +198,9 @@ class Article:
         return found or []
 
     def _canonical_url(self) -> str:
-        link = self.metadata.canonical
-        if link and urls.is_dwn_url(urls.absolute(link, self.url) or ""):
-            canonical = urls.canonical_url(urls.absolute(link, self.url))
+        link = self.metadata.canonical and urls.absolute(self.metadata.canonical, self.url)
+        if link and urls.is_dwn_url(link):
+            canonical = urls.canonical_url(link)
             if canonical:
                 return canonical
         return urls.canonical_url(self.url) or urls.canonical_url(urls.LIVE_SITE + urlsplit(self.url).path) or self.url
