@@ -25,6 +25,9 @@ _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
 _CLASSED = etree.XPath("descendant-or-self::*[@class]")  # from the root element: //*, but faster
+_NO_CLASSES: frozenset[str] = frozenset()
+Compound = tuple[str | None, frozenset[str]]
+"""A CSS compound selector as a tag (``None``: any) and the class names it requires."""
 _TRANSLATOR = HTMLTranslator()
 _CLASS_NAME = re.compile(r"[^ \t\n\r]+")
 """A class name as XPath's ``normalize-space(@class)`` delimits it: only these four characters split."""
@@ -85,6 +88,21 @@ class Page:
             return matches[0]
         found = set().union(*matches)
         return [element for element in self._classed if element in found]
+
+    def below(self, pairs: Iterable[tuple[Compound | None, Compound]]) -> list:
+        """The elements matching any ``(ancestor, subject)`` pair of ``(tag, class names)``, in document order.
+
+        A subject matches anywhere when its ancestor is ``None``, else only below an element matching that.
+        """
+        found = set()
+        for ancestor, subject in pairs:
+            for element in self._wearing(*subject):
+                if ancestor is None or any(self._is(above, *ancestor) for above in element.iterancestors()):
+                    found.add(element)
+        return [element for element in self._classed if element in found]
+
+    def _is(self, element, tag: str | None, names: frozenset[str]) -> bool:
+        return (tag is None or element.tag == tag) and names <= self._classed.get(element, _NO_CLASSES)
 
     def walk(self, context, compounds: list[tuple[str | None, frozenset[str]]]) -> list:
         """The elements from ``context`` down matching any ``(tag, class names)`` pair, in document order."""
@@ -167,6 +185,8 @@ class Selector:
         self._compounds = compounds if all(compounds) else None
         self._simple = [_simple(branch) for branch in branches]
         self._below = _below_one_ancestor(branches)
+        pairs = [_ancestor_and_subject(branch) for branch in branches]
+        self._pairs = pairs if all(pairs) else None
 
     def __call__(self, context, page: Page) -> list:
         """The matches below ``context``, an element of ``page``, in document order."""
@@ -187,6 +207,8 @@ class Selector:
             anchors = page.having([ancestor])
             if not page.nested(anchors):
                 return [match for anchor in anchors for match in rest(anchor)]
+        if self._pairs is not None:
+            return page.below(self._pairs)
         return self._xpath(context)
 
     def __repr__(self) -> str:
@@ -211,6 +233,18 @@ def _tag_and_classes(tree) -> tuple[str | None, frozenset[str]] | None:
     if not names or type(tree) is not css_parser.Element or tree.namespace is not None:
         return None
     return (None if tree.element in (None, "*") else tree.element), frozenset(names)
+
+
+def _ancestor_and_subject(tree):
+    """``(None, subject)`` for a branch like ``time.a``, ``(ancestor, subject)`` for one like ``.meta .a``: each a
+    ``(tag, class names)`` pair; ``None`` for anything else."""
+    subject = _tag_and_classes(tree)
+    if subject is not None:
+        return None, subject
+    if not isinstance(tree, css_parser.CombinedSelector) or tree.combinator != " ":
+        return None
+    ancestor, subject = _tag_and_classes(tree.selector), _tag_and_classes(tree.subselector)
+    return (ancestor, subject) if ancestor and subject else None
 
 
 def _simple(tree) -> tuple[str | None, frozenset[str]] | None:
