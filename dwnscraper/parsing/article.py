@@ -336,7 +336,7 @@ class Article:
         return found or []
 
     def _topic_boxes(self) -> list:
-        return _topic_boxes(self.document) if self.page.may_match(MORE_ON_TOPIC_TEXT) else []
+        return _topic_boxes(self.document) if self.page.may_hold(MORE_ON_TOPIC_TEXT, _starts_with_label) else []
 
     def _body(self) -> tuple[list[dict], bool]:
         paywalled = bool(self.select(self.layout.paywall))

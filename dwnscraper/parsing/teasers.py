@@ -34,6 +34,8 @@ _MORE_ON_TOPIC = etree.XPath(
     "//*[self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]"
     "[starts-with(normalize-space(.), 'Mehr zum Thema')][not(.//a[contains(@href, '/thema/')])]"
 )
+LABEL_TAGS = {"h2", "h3", "h4", "div", "span", "p"}
+"""The elements ``_MORE_ON_TOPIC`` takes for a 'Mehr zum Thema' label."""
 _CARD_PARENTS = etree.XPath(
     "descendant-or-self::*[count(*) >= 2][not(ancestor-or-self::nav or ancestor-or-self::header"
     " or ancestor-or-self::footer or ancestor-or-self::aside)]"
@@ -54,13 +56,17 @@ def article_teasers(page: Page, base_url: str) -> list[dict]:
 
 def cue_teasers(page: Page, base_url: str) -> list[dict]:
     """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
-    labels = _MORE_ON_TOPIC(page.document) if page.may_match(MORE_ON_TOPIC_TEXT) else []
+    labels = _MORE_ON_TOPIC(page.document) if page.may_hold(MORE_ON_TOPIC_TEXT, _is_label_tag) else []
     for label in labels:
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)
         if cards:
             return _numbered(parse_card(card, base_url, page) for card in cards)
     return []
+
+
+def _is_label_tag(element) -> bool:
+    return element.tag in LABEL_TAGS
 
 
 def repeated_cards(container, minimum: int = MIN_CARDS) -> list:

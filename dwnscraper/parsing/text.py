@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from functools import cache, cached_property
 
 from cssselect import HTMLTranslator
@@ -140,7 +140,8 @@ class Page:
     def shown_text(self) -> str:
         """The page text but for the scripts and styles in ``<head>`` and ``<body>`` themselves (most of it).
 
-        Every text node outside scripts and styles stands in it whole; the text of those nested deeper, too.
+        Every text node outside scripts and styles stands in it whole, and so does the string value of every
+        element below the root's children (the parser puts no element into a script or style).
         """
         parts = [self.document.text or ""]
         for section in self.document:
@@ -152,13 +153,15 @@ class Page:
             parts.append(section.tail or "")
         return "".join(parts)
 
-    def may_match(self, pattern: re.Pattern) -> bool:
-        """False when :attr:`text`, the string value of every element, holds no match for ``pattern``.
+    def may_hold(self, pattern: re.Pattern, outer: Callable) -> bool:
+        """False when no element's string value matches ``pattern``; a guard for searches that find nothing then.
 
-        The short :attr:`shown_text` is searched first; a match there (even one across a left-out script)
-        only costs the caller a look that finds nothing.
+        Only :attr:`shown_text` is searched. The root and its children, whose text it may hold in pieces, are
+        asked ``outer(element)`` instead: it must be true for each of them that may be what the search looks for.
         """
-        return bool(pattern.search(self.shown_text) or pattern.search(self.text))
+        if pattern.search(self.shown_text):
+            return True
+        return any(outer(element) for element in (self.document, *self.document) if isinstance(element.tag, str))
 
     def mentions(self, *phrases: str) -> bool:
         """False when no text node outside scripts and styles holds any of ``phrases``: an XPath for those finds
