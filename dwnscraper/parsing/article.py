@@ -53,6 +53,7 @@ _FIGURES = etree.XPath("//article//figure[.//img] | //main//figure[.//img] | //f
 MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _ALL_THEMA_LINKS = etree.XPath("descendant-or-self::a[contains(@href, '/thema/')]")  # from the root: //a[…]
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
+_READ_AT_ONCE = 64
 _PARAGRAPH_PARENTS = etree.XPath(
     "//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)]"
     "[not(ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside"
@@ -508,12 +509,13 @@ def _topic_boxes(document) -> list:
 
 def _starts_with_label(element) -> bool:
     """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs."""
-    seen = ""
+    seen = ""  # normalized so far, without leading space
     for chunk in element.itertext():
-        seen += chunk
-        if len(_XPATH_SPACE.sub(" ", seen).lstrip(" ")) > len(MORE_ON_TOPIC_LABEL):
-            break
-    return _XPATH_SPACE.sub(" ", seen).strip(" ").startswith(MORE_ON_TOPIC_LABEL)
+        for start in range(0, len(chunk), _READ_AT_ONCE):  # a long style or script is not read whole
+            seen = _XPATH_SPACE.sub(" ", seen + chunk[start:start + _READ_AT_ONCE]).lstrip(" ")
+            if len(seen) > len(MORE_ON_TOPIC_LABEL):
+                return seen.startswith(MORE_ON_TOPIC_LABEL)
+    return seen.strip(" ").startswith(MORE_ON_TOPIC_LABEL)
 
 
 def _topic_names(links: Iterable) -> list[str]:
