@@ -391,15 +391,15 @@ class BodyWalker:
             if not tag or tag in NEVER_BODY or child in self.skip or self._is_box(child):
                 continue
             if tag == "p":
-                self._add("paragraph", self.page.string(child))
+                self._add("paragraph", self.page.text_of(child))
             elif tag in HEADINGS:
-                self._add("heading", self.page.string(child))
+                self._add("heading", self.page.text_of(child))
             elif tag == "li":
-                self._add("list_item", self.page.string(child))
+                self._add("list_item", self.page.text_of(child))
             elif tag == "blockquote":
                 paragraphs = [p for p in child if p.tag == "p"]
                 for part in paragraphs or [child]:
-                    self._add("quote", self.page.string(part))
+                    self._add("quote", self.page.text_of(part))
             else:
                 self.walk(child)
         self._flush(run)
@@ -420,10 +420,10 @@ class BodyWalker:
 
     def _flush(self, run: list[str]) -> None:
         for paragraph in "".join(run).split("\n\n"):
-            self._add("paragraph", paragraph)
+            self._add("paragraph", clean(paragraph))
 
     def _add(self, kind: str, text: str) -> None:
-        text = clean(text)
+        """A block of cleaned text, unless it is empty."""
         if text:
             self.blocks.append({"kind": kind, "text": text})
 
