@@ -17,6 +17,8 @@ SEARCH_TITLE = css("a.title")
 NEXT_LINK = etree.XPath("//link[@rel='next']/@href | //a[@rel='next']/@href")
 ALL_LINKS = etree.XPath("//a[@href]")
 H1 = etree.XPath("//h1")
+HEADINGS = etree.XPath("//h1 | //h2")
+_SLUG_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 CONTENT_LINKS = etree.XPath(
     "//a[@href][not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
     " or ancestor::*[contains(@class, 'cookie')])]"
@@ -281,7 +283,7 @@ def parse_listing(page: Page, url: str) -> dict | None:
     """A section, tag or search page; ``None`` when the page is none of them."""
     document = page.document
     path = urlsplit(url).path
-    heading = next((text_of(h1) for h1 in H1(document) if text_of(h1)), "")
+    heading = _listing_heading(document, path)
     body = body_of(document)
     warnings: list[str] = []
     if SEARCH_RESULTS(document) or path.rstrip("/") == "/search":
@@ -317,6 +319,31 @@ def parse_listing(page: Page, url: str) -> dict | None:
     }
 
 
-def _slug_name(path: str) -> str | None:
+def _listing_heading(document, path: str) -> str:
+    """The heading that names the listing: a tag heading with its name, else the one naming the URL's
+    section or tag (``Künstliche Intelligenz`` for ``/thema/kuenstliche-intelligenz/``), else the first
+    ``<h1>`` that is not the site's brand."""
+    headings = [text for element in HEADINGS(document) if (text := text_of(element))]
+    slug = _name_key(_slug_of(path))
+    for text in headings:
+        if TAG_HEADING.match(text) and TAG_HEADING.sub("", text):
+            return text
+    for text in headings:
+        if slug and _name_key(TAG_HEADING.sub("", text)) == slug:
+            return text
+    return next((text_of(h1) for h1 in H1(document) if text_of(h1) and text_of(h1) not in BRAND_LABELS), "")
+
+
+def _name_key(name: str) -> str:
+    """A name as a URL slug writes it: ``Künstliche Intelligenz`` -> ``kuenstliche-intelligenz``."""
+    return "-".join(name.lower().translate(_SLUG_LETTERS).split())
+
+
+def _slug_of(path: str) -> str:
     parts = [part for part in PAGE_IN_PATH.sub("", path).split("/") if part and part != "thema"]
-    return parts[-1].replace("-", " ").title() if parts else None
+    return parts[-1] if parts else ""
+
+
+def _slug_name(path: str) -> str | None:
+    slug = _slug_of(path)
+    return slug.replace("-", " ").title() if slug else None

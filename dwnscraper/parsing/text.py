@@ -22,6 +22,9 @@ from dwnscraper.parsing import urls
 _WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
 _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
 _STRING = etree.XPath("string()", smart_strings=False)
+_TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
+_NESTED_CODE = etree.XPath("*/descendant::script | */descendant::style")
+"""Scripts and styles below the body's children; those directly in the body hold no page text anyway."""
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
@@ -46,10 +49,23 @@ class Page:
         self._absolute: dict = {}
 
     def string(self, element) -> str:
-        """The element's string value (all its text nodes), computed once per element."""
+        """The element's text (its text nodes but those of scripts and styles inside it), once per element."""
         if element not in self._strings:
-            self._strings[element] = _STRING(element)
+            code_inside = element in self._code_holders
+            self._strings[element] = "".join(_TEXT_BUT_CODE(element)) if code_inside else _STRING(element)
         return self._strings[element]
+
+    @cached_property
+    def _code_holders(self) -> set:
+        """Elements of the body with a script or style somewhere inside them (rare: an embed in a paragraph)."""
+        body = body_of(self.document)
+        holders = set()
+        for code in _NESTED_CODE(body) if body is not None else ():
+            for ancestor in code.iterancestors():
+                if ancestor is body or ancestor in holders:
+                    break
+                holders.add(ancestor)
+        return holders
 
     def absolute(self, href: str | None, base: str) -> str | None:
         """:func:`urls.absolute`, computed once per link target: teaser cards repeat theirs."""
@@ -315,6 +331,8 @@ def first_text(matches: Iterable) -> str:
 
 def looks_binary(body: bytes) -> bool:
     """True for bodies that are no text at all (images, archives, random bytes)."""
+    if read_bom(body)[0]:
+        return False
     sample = body[:4096]
     return b"\x00" in sample or len(_CONTROL_BYTES.findall(sample)) > len(sample) // 100
 
