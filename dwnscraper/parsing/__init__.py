@@ -97,10 +97,10 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
                     "body may be incomplete: the page ends before </html> (the download was cut off)."
                 )
             return record
-    not_a_page = _why_not_a_page(page)
-    listing = None if not_a_page else parse_listing(page, url)
+    not_found = _not_found(page)
+    listing = None if not_found else parse_listing(page, url)
     if listing is None:
-        return error_record(url, not_a_page or NOT_A_PAGE)
+        return error_record(url, not_found or _why_not_a_page(page))
     if truncated(body):
         listing["warnings"].append(
             "teasers may be incomplete: the page ends before </html> (the download was cut off)."
@@ -136,12 +136,17 @@ def _layout_from_cues(page: Page) -> Layout:
     return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
 
 
-def _why_not_a_page(page: Page) -> str | None:
-    """Why a page that is no article is no listing either: a 404 page or a cookie wall; else ``None``."""
+def _not_found(page: Page) -> str | None:
+    """The error of DWN's 404 page, which shows teaser cards like a listing; ``None`` for other pages."""
     document = page.document
     heading = next((text_of(element) for element in _H1(document) + _TITLE(document) if text_of(element)), "")
     if any(cue in heading for cue in _NOT_FOUND):
         return f"The page is DWN's 404 page „{clean(heading)[:60]}“: there is no article at this URL."
-    if _COOKIE_ACCEPT(document) and not parse_listing(page, "https://invalid/"):
-        return "The page is a cookie consent wall (ck_accept) without any article or listing content."
     return None
+
+
+def _why_not_a_page(page: Page) -> str:
+    """Why a page that is neither article nor listing is none: a cookie wall, or nothing recognisable."""
+    if _COOKIE_ACCEPT(page.document):
+        return "The page is a cookie consent wall (ck_accept) without any article or listing content."
+    return NOT_A_PAGE

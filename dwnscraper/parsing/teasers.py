@@ -253,7 +253,10 @@ def next_page_url(document, url: str, page: int) -> str | None:
             return candidate
     wanted = _page_url(url, page + 1)
     for link in ALL_LINKS(document):
-        candidate = urls.absolute(link.get("href"), url)
+        href = link.get("href", "")
+        if "page" not in href:
+            continue
+        candidate = urls.absolute(href, url)
         if candidate and _same_listing_page(candidate, wanted):
             return candidate
     return None
