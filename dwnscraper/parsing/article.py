@@ -54,11 +54,12 @@ MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _ALL_THEMA_LINKS = etree.XPath("descendant-or-self::a[contains(@href, '/thema/')]")  # from the root: //a[…]
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
 _READ_AT_ONCE = 64
-_PARAGRAPH_PARENTS = etree.XPath(
-    "//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)]"
-    "[not(ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside"
-    " or ancestor-or-self::header)]"
-)
+_PARAGRAPH_HOLDERS = etree.XPath("//p/parent::*")
+RUN_TAGS = {"p", "h2", "h3", "blockquote", "ul", "ol"}
+"""The children of a run of paragraphs."""
+MIN_RUN = 2
+NOT_IN_RUN = {"nav", "footer", "aside", "header"}
+"""Elements that neither are nor hold a run of paragraphs."""
 _PAYWALL_TEXT = etree.XPath(
     "//text()[contains(., 'Im Folgenden:') or contains(., 'Lesen Sie in diesem Artikel:')]"
     "[not(ancestor::script or ancestor::style)]"
@@ -352,13 +353,29 @@ class Article:
         return walker.blocks, paywalled or walker.hit_paywall or self._paywall_cue()
 
     def _paragraph_container(self):
-        candidates = _PARAGRAPH_PARENTS(self.document)
+        candidates = _paragraph_parents(self.document)
         if not candidates:
             return None
         return max(candidates, key=lambda element: sum(len(text_of(p)) for p in element if p.tag == "p"))
 
     def _paywall_cue(self) -> bool:
         return self.page.mentions(*PAYWALL_CUES) and bool(_PAYWALL_TEXT(self.document))
+
+
+def _paragraph_parents(document) -> list:
+    """The elements holding a run of paragraphs, in document order.
+
+    The XPath ``//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)][not(ancestor-or-self::nav
+    or ancestor-or-self::footer or ancestor-or-self::aside or ancestor-or-self::header)]``, answered by testing
+    only the parents of paragraphs instead of every element of the page.
+    """
+    above_headline = {ancestor for h1 in _H1(document) for ancestor in h1.iterancestors()}
+    return [
+        element for element in _PARAGRAPH_HOLDERS(document)
+        if element not in above_headline
+        and sum(1 for child in element if child.tag in RUN_TAGS) >= MIN_RUN
+        and not any(ancestor.tag in NOT_IN_RUN for ancestor in (element, *element.iterancestors()))
+    ]
 
 
 def _found(value) -> bool:
