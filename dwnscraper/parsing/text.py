@@ -83,16 +83,30 @@ class Page:
     @cached_property
     def _classed(self) -> dict:
         """Every element with a class attribute, in document order: element -> its set of class names."""
-        return {element: frozenset(_CLASS_NAME.findall(element.get("class"))) for element in _CLASSED(self.document)}
+        return self._class_index[0]
 
     @cached_property
     def by_class(self) -> dict[str, list]:
         """The elements wearing each class name, in document order."""
+        return self._class_index[1]
+
+    @cached_property
+    def _class_index(self) -> tuple[dict, dict[str, list]]:
+        """``_classed`` and ``by_class`` in one pass; each distinct class attribute is split once."""
+        classed: dict = {}
         index: dict[str, list] = {}
-        for element, names in self._classed.items():
+        split: dict[str, frozenset[str]] = {}
+        for element in _CLASSED(self.document):
+            value = element.get("class")
+            names = split.get(value)
+            if names is None:
+                names = split[value] = frozenset(_CLASS_NAME.findall(value))
+                for name in names:
+                    index.setdefault(name, [])
+            classed[element] = names
             for name in names:
-                index.setdefault(name, []).append(element)
-        return index
+                index[name].append(element)
+        return classed, index
 
     @property
     def classes(self) -> Set[str]:
