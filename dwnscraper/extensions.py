@@ -1,10 +1,16 @@
-"""Crawl progress: a live line on a terminal, plain log lines in pipes and CI."""
+"""Crawl extensions: progress (a live line on a terminal, plain log lines in pipes and CI), and a
+``JOBDIR`` that stays resumable when the crawl process is killed."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 import sys
 import time
+import uuid
+from pathlib import Path
 from typing import Any, Self
 
 from scrapy import signals
@@ -71,3 +77,80 @@ class Progress:
             sys.stderr.flush()
         else:
             logger.info("Progress: %s", self.line())
+
+
+JOB_FILE = "dwn-job.json"
+RUNNING_FILE = "dwn-running"
+SCRAPY_JOB_STATE = ("requests.seen", "requests.queue", "spider.state")
+"""What Scrapy keeps in a ``JOBDIR``: the seen fingerprints, the request queue, the spider state."""
+
+
+def write_durably(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all, and on disk before returning (write, fsync, rename)."""
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def job_id(jobdir: str | Path) -> str:
+    """The id of the crawl job kept in ``jobdir``, made by its first crawl; crawl runs record it."""
+    path = Path(jobdir) / JOB_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_durably(path, json.dumps({"job": uuid.uuid4().hex}))
+    return json.loads(path.read_text(encoding="utf-8"))["job"]
+
+
+class ResumableJob:
+    """Keep a ``JOBDIR`` resumable when the crawl process is killed (SIGKILL, the OOM killer, power loss).
+
+    Scrapy completes a job's state only when the spider closes cleanly: ``requests.seen`` grows
+    during the crawl, but the queue's index and the spider state are written at the end. After a
+    kill they disagree, and a resume would never fetch the requests that count as seen but sit in
+    no queue. So a marker file exists while a crawl of the job runs. Finding it at the start means
+    the last crawl died: Scrapy's part of the job is thrown away and the crawl starts over from the
+    start requests, while the archive, whose committed transactions survive any kill, tells the
+    spiders what is stored already (``DwnSpider``) and which of the job's runs never closed
+    (``RawPagePipeline``). Sets ``dwn/job_recovered`` in the stats when it recovers.
+    """
+
+    def __init__(self, jobdir: Path) -> None:
+        self.jobdir = jobdir
+        self.marker = jobdir / RUNNING_FILE
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        jobdir = crawler.settings.get("JOBDIR")
+        if not jobdir:
+            raise NotConfigured("no JOBDIR")
+        extension = cls(Path(jobdir))
+        if extension.begin():
+            crawler.stats.set_value("dwn/job_recovered", 1)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def begin(self) -> bool:
+        """Mark the job as running; return True if its last crawl never stopped (and was cleaned up)."""
+        job = job_id(self.jobdir)
+        died = self.marker.exists()
+        if died:
+            logger.warning("The last crawl of job %s (%s) did not stop cleanly: its queue is lost, so this "
+                           "crawl starts over and skips what the archive holds.", job, self.jobdir)
+            self.discard_scrapy_state()
+        write_durably(self.marker, str(os.getpid()))
+        return died
+
+    def discard_scrapy_state(self) -> None:
+        for name in SCRAPY_JOB_STATE:
+            path = self.jobdir / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+
+    def engine_stopped(self) -> None:
+        """Scrapy has written the job's state (queue, seen requests, spider state): the job is whole."""
+        self.marker.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from dwnscraper.crawl import coverage_failures, coverage_lines
+from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.parsing import parse_page
 from dwnscraper.parsing.urls import article_identity
@@ -54,6 +55,10 @@ class RawPagePipeline:
         options = {"spider_arguments": spider.arguments,
                    **{name: settings.get(name) for name in ("DWN_SITE", "DWN_REFRESH", "DWN_FULL",
                                                             "DWN_MAX_PAGES", "JOBDIR")}}
+        if settings.get("JOBDIR"):
+            options["job"] = job_id(settings.get("JOBDIR"))
+            for run_id in self.archive.close_interrupted_runs(options["job"]):
+                logger.warning("Crawl run %d of this job was interrupted; it is closed as such", run_id)
         self.run_id = self.archive.start_run(spider.name, options)
         self.crawler.stats.set_value("dwn/crawl_run_id", self.run_id)
         logger.info("Crawl run %d writes to %s", self.run_id, self.archive.path)

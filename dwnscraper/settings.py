@@ -67,6 +67,7 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    "dwnscraper.extensions.ResumableJob": 100,
     "dwnscraper.extensions.Progress": 500,
 }
 

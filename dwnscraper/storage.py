@@ -44,7 +44,9 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
 ``crawl_runs`` -- ``id`` (pk), ``spider``, ``started_at``, ``finished_at``, ``finish_reason``,
     ``options`` (JSON), ``pages_fetched``, ``articles_new``, ``articles_updated``,
     ``articles_unchanged``, ``listings``, ``errors``, ``coverage`` (JSON: layout -> {"articles": n,
-    field: share 0..1}), ``stats`` (JSON: Scrapy's stats at the end).
+    field: share 0..1}), ``stats`` (JSON: Scrapy's stats at the end). ``finish_reason`` is
+    Scrapy's (``finished``, ``closespider_pagecount``, ...) or ``interrupted``: the process died and
+    the next run of the same job (``options.job``, with ``--resume``) closed the row.
 
 ``errors`` -- ``id`` (pk), ``crawl_run_id``, ``url``, ``stage`` (``download``, ``http``,
     ``parse``, ``validate``), ``message``, ``raw_page_id`` (null when nothing was fetched),
@@ -301,6 +303,18 @@ class Archive:
     def set_finish_reason(self, run_id: int, reason: str) -> None:
         self.db["crawl_runs"].update(run_id, {"finish_reason": reason})
 
+    def close_interrupted_runs(self, job: str) -> list[int]:
+        """Close the runs of the crawl job ``job`` that never finished (the process was killed):
+        ``finish_reason`` ``interrupted``, ``finished_at`` their last fetch, counts from what they
+        stored. Return their ids."""
+        interrupted = [row[0] for row in self.db.execute(
+            "SELECT id FROM crawl_runs WHERE json_extract(options, '$.job') = ?"
+            " AND (finished_at IS NULL OR finish_reason = 'closing')", [job])]
+        with self.db.atomic():
+            for run_id in interrupted:
+                self.db.execute(_CLOSE_INTERRUPTED_RUN, {"run": run_id})
+        return interrupted
+
     # -- buffered writes -------------------------------------------------------------------
 
     def add_raw_page(self, *, url: str, final_url: str, status: int, headers: Mapping[str, str],
@@ -428,6 +442,13 @@ class Archive:
         """Identities of every stored article (the incremental crawl skips these)."""
         return {row[0] for row in self.db.execute("SELECT identity FROM articles")}
 
+    def identities_stored_before(self, job: str) -> set[str]:
+        """Identities of the articles first stored by a run outside the crawl job ``job``: what the
+        archive held before the job began, however often the job was stopped and resumed."""
+        return {row[0] for row in self.db.execute(
+            "SELECT identity FROM article_revisions WHERE revision = 1 AND crawl_run_id NOT IN"
+            " (SELECT id FROM crawl_runs WHERE json_extract(options, '$.job') = ?)", [job])}
+
     def coverage(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per layout, the number of articles fetched in ``run_id`` and the share having each field."""
         shares = ", ".join(f"avg(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END) AS [{field}]"
@@ -443,6 +464,19 @@ class Archive:
     def raw_pages(self, where: str | None = None, where_args: list | None = None) -> Iterator[RawPage]:
         for row in self.db["raw_pages"].rows_where(where, where_args, order_by="id"):
             yield raw_page_from_row(row)
+
+
+_CLOSE_INTERRUPTED_RUN = """
+UPDATE crawl_runs SET
+  finish_reason = 'interrupted',
+  finished_at = coalesce(finished_at, (SELECT max(fetched_at) FROM raw_pages WHERE crawl_run_id = :run), started_at),
+  pages_fetched = (SELECT count(*) FROM raw_pages WHERE crawl_run_id = :run),
+  articles_new = (SELECT count(*) FROM article_revisions WHERE crawl_run_id = :run AND revision = 1),
+  articles_updated = (SELECT count(*) FROM article_revisions WHERE crawl_run_id = :run AND revision > 1),
+  listings = (SELECT count(*) FROM listings WHERE crawl_run_id = :run),
+  errors = (SELECT count(*) FROM errors WHERE crawl_run_id = :run)
+WHERE id = :run
+"""
 
 
 def article_identity_of(record: Mapping[str, Any]) -> str:

@@ -14,6 +14,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
+from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure, PageRole
 from dwnscraper.parsing.urls import LIVE_HOST, article_identity, is_article_url
 from dwnscraper.storage import Archive
@@ -40,9 +41,13 @@ class DwnSpider(Spider):
     An article is requested once per crawl whatever URL variant links to it, and not at all when it
     is already in the archive (unless ``DWN_REFRESH``). Known identities are read from the archive
     when the crawl starts; with a ``JOBDIR`` the identities already requested survive a resume.
+    A listing counts as all known only if its articles were stored before the crawl began: for a
+    resumed job (``JOBDIR``), before the job's first run, so that articles the job stored itself
+    before it was stopped or killed never end its pagination early.
     """
 
     known: set[str]
+    known_before: set[str]
     requested: set[str]
 
     @property
@@ -57,6 +62,8 @@ class DwnSpider(Spider):
         self.max_pages = settings.getint("DWN_MAX_PAGES")
         with Archive(settings.get("DWN_DB")) as archive:
             self.known = archive.known_identities()
+            jobdir = settings.get("JOBDIR")
+            self.known_before = archive.identities_stored_before(job_id(jobdir)) if jobdir else self.known
         state = getattr(self, "state", {})
         self.requested = state.setdefault("requested_identities", set())
         for request in self.start_requests_for_site():
@@ -90,8 +97,8 @@ class DwnSpider(Spider):
         return [link.url for link in SITE_LINKS.extract_links(response) if is_article_url(link.url)]
 
     def all_known(self, urls: list[str]) -> bool:
-        """True when a listing shows articles and every one of them was stored before this crawl."""
-        return bool(urls) and all(article_identity(url) in self.known for url in urls)
+        """True when a listing shows articles and every one of them was stored before this crawl (job)."""
+        return bool(urls) and all(article_identity(url) in self.known_before for url in urls)
 
     def fetched(self, response: Response) -> FetchedPage:
         return FetchedPage(
