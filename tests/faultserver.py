@@ -226,6 +226,11 @@ class _Server(ThreadingHTTPServer):
         with self.lock:
             self.hits.append(hit)
 
+    def add_fault(self, path: str, fault: Fault) -> None:
+        with self.lock:
+            self.faults[path] = fault
+            self.requests[path] = 0
+
     def fault_for(self, path: str) -> Fault | None:
         with self.lock:
             self.requests[path] += 1
@@ -270,6 +275,10 @@ class _Listener:
     @property
     def hits(self) -> list[Hit]:
         return list(self._server.hits)
+
+    def add_fault(self, path: str, fault: Fault) -> None:
+        """Switch ``fault`` on for ``path`` from now on, its request count starting from zero."""
+        self._server.add_fault(path, fault)
 
     def __enter__(self) -> _Listener:
         self._thread.start()

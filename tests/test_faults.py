@@ -19,9 +19,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from faultserver import (Fault, FaultServer, Trap, charset, gzip_bomb, hang, oversize, redirect, reset, status,
-                         truncate)
+from faultserver import (Fault, FaultServer, Trap, charset, gzip_bomb, gzip_of_zeros, hang, oversize, redirect,
+                         reset, status, truncate)
 from scrapy import Request
+from scrapy.exceptions import DownloadTimeoutError
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
@@ -35,7 +36,9 @@ BOMB_SIZE = 1024 * MIB
 PEAK_RSS_LIMIT = 300 * MIB
 """A crawl of the fixture site stays near 100 MB; inflating the bomb would take over 1 GB."""
 
-DOWNLOAD_TIMEOUT = 1
+DOWNLOAD_TIMEOUT = 2
+EXPECTED_TIMEOUTS = 3 + 1
+"""Three tries of the page that never answers, one of the page that answers the second try."""
 PAGE = "/503440/Nato-und-Russland-Die-Woche-der-Wahrheit"
 """A site article whose bytes the resetting and truncating faults on new paths send (in part)."""
 CRAWL = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DWN_PROGRESS=log",
@@ -108,6 +111,7 @@ def faulty_crawl(tmp_path_factory):
     """One ``sections`` crawl through every fault: (server, traps, failing faults, db, exit code, stderr, peak RSS)."""
     tmp = tmp_path_factory.mktemp("faults")
     db = tmp / "dwn.db"
+    gzip_of_zeros(BOMB_SIZE)  # built before the crawl, not while it runs
     with Trap("127.0.0.1") as trap, Trap("127.0.0.2") as other_host:
         broken = failing(trap, other_host)
         faults = {**RECOVERED, **MISREAD, **{path: fault for path, (fault, *_) in broken.items()}}
@@ -136,8 +140,8 @@ def test_transient_faults_end_in_a_successful_retry(faulty_crawl):
     tries = Counter(hit.path for hit in server.hits)
     for path, fault in RECOVERED.items():
         assert tries[path] == fault.times + 1, (path, fault.name)
-        assert rows(db, "SELECT count(*) FROM errors WHERE url LIKE ?", f"%{path}") == [(0,)]
-        assert rows(db, "SELECT status FROM raw_pages WHERE url LIKE ?", f"%{path}") == [(200,)]
+        assert rows(db, "SELECT count(*) FROM errors WHERE url LIKE ?", f"%{path}%") == [(0,)]
+        assert rows(db, "SELECT status FROM raw_pages WHERE url LIKE ?", f"%{path}%") == [(200,)]
 
 
 def test_retry_after_is_honoured(faulty_crawl):
@@ -151,7 +155,7 @@ def test_retry_after_is_honoured(faulty_crawl):
 def test_contradicting_charsets_are_read_right(faulty_crawl):
     _, _, _, db, *_ = faulty_crawl
     for path in MISREAD:
-        [(headline, text)] = rows(db, "SELECT headline, body_text FROM articles WHERE url LIKE ?", f"%{path}")
+        [(headline, text)] = rows(db, "SELECT headline, body_text FROM articles WHERE url LIKE ?", f"%{path}%")
         assert any(letter in headline for letter in "äöüÄÖÜß"), headline
         assert "\ufffd" not in headline + text and "Ã" not in headline + text
 
@@ -171,7 +175,12 @@ def test_no_request_leaves_the_site(faulty_crawl):
     assert {hit.listener for hit in server.hits} == {server.address}
     assert {hit.host for hit in server.hits} == {server.address}
     stats = json.loads(rows(db, "SELECT stats FROM crawl_runs")[0][0])
-    assert stats["downloader/request_count"] == len(server.hits) + stats["offsite_guard/dropped"]
+    # Requests Scrapy sent = requests the site logged + requests dropped by the guard, except that
+    # a request timing out under load before the server read it is counted but never logged.
+    unlogged = stats["downloader/request_count"] - stats["offsite_guard/dropped"] - len(server.hits)
+    extra_timeouts = stats[f"downloader/exception_type_count/{DownloadTimeoutError.__module__}.DownloadTimeoutError"] \
+        - EXPECTED_TIMEOUTS
+    assert 0 <= unlogged <= extra_timeouts
     dropped = {key.removeprefix("offsite_guard/dropped/"): value for key, value in stats.items()
                if key.startswith("offsite_guard/dropped/")}
     # Each redirect off the site is dropped twice: its robots.txt request, then the request itself.
