@@ -12,7 +12,7 @@ from lxml import etree
 from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
-from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers
+from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers, starts_with_label
 from dwnscraper.parsing.text import NO_TEXT, Page, Selector, clean, first_text, text_of
 
 DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
@@ -50,10 +50,7 @@ _ALL_LABEL_TEXT = etree.XPath(
     "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
 )
 _FIGURES = etree.XPath("//article//figure[.//img] | //main//figure[.//img] | //figure[.//img]")
-MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _ALL_THEMA_LINKS = etree.XPath("descendant-or-self::a[contains(@href, '/thema/')]")  # from the root: //a[…]
-_XPATH_SPACE = re.compile(r"[ \t\r\n]+")
-_READ_AT_ONCE = 64
 _PARAGRAPH_HOLDERS = etree.XPath("//p/parent::*")
 RUN_TAGS = {"p", "h2", "h3", "blockquote", "ul", "ol"}
 """The children of a run of paragraphs."""
@@ -338,7 +335,7 @@ class Article:
         return found or []
 
     def _topic_boxes(self) -> list:
-        return _topic_boxes(self.document) if self.page.may_hold(MORE_ON_TOPIC_TEXT, _starts_with_label) else []
+        return _topic_boxes(self.document) if self.page.may_hold(MORE_ON_TOPIC_TEXT, starts_with_label) else []
 
     def _body(self) -> tuple[list[dict], bool]:
         paywalled = bool(self.select(self.layout.paywall))
@@ -519,20 +516,9 @@ def _topic_boxes(document) -> list:
     for position, link in enumerate(_ALL_THEMA_LINKS(document)):
         for depth, ancestor in enumerate(reversed(list(link.iterancestors()))):
             first_link.setdefault(ancestor, (position, depth))
-    labelled = {element for element in first_link if _starts_with_label(element)}
+    labelled = {element for element in first_link if starts_with_label(element)}
     outer = {element.getparent() for element in labelled}
     return sorted((element for element in labelled if element not in outer), key=first_link.__getitem__)
-
-
-def _starts_with_label(element) -> bool:
-    """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs."""
-    seen = ""  # normalized so far, without leading space
-    for chunk in element.itertext():
-        for start in range(0, len(chunk), _READ_AT_ONCE):  # a long style or script is not read whole
-            seen = _XPATH_SPACE.sub(" ", seen + chunk[start:start + _READ_AT_ONCE]).lstrip(" ")
-            if len(seen) > len(MORE_ON_TOPIC_LABEL):
-                return seen.startswith(MORE_ON_TOPIC_LABEL)
-    return seen.strip(" ").startswith(MORE_ON_TOPIC_LABEL)
 
 
 def _topic_names(links: Iterable) -> list[str]:

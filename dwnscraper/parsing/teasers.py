@@ -32,12 +32,15 @@ SPONSOR_CLASSES = ("sponsor", "anzeige")
 LOOSE_TEXT_HIDDEN_IN = {"a", "script", "style"}
 MORE_ON_TOPIC_TEXT = re.compile(r"Mehr\s+zum\s+Thema")
 """In the page text wherever an element's ``normalize-space(.)`` starts with 'Mehr zum Thema'."""
-_MORE_ON_TOPIC = etree.XPath(
-    "//*[self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]"
-    "[starts-with(normalize-space(.), 'Mehr zum Thema')][not(.//a[contains(@href, '/thema/')])]"
-)
+MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
+_XPATH_SPACE = re.compile(r"[ \t\r\n]+")
+_READ_AT_ONCE = 64
+_LABEL_STARTS = etree.XPath(f"//text()[starts-with(normalize-space(.), '{MORE_ON_TOPIC_LABEL[0]}')]")
+"""The text nodes a 'Mehr zum Thema' label may start with."""
+_STRING = etree.XPath("string()", smart_strings=False)
+_TOPIC_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
 LABEL_TAGS = {"h2", "h3", "h4", "div", "span", "p"}
-"""The elements ``_MORE_ON_TOPIC`` takes for a 'Mehr zum Thema' label."""
+"""The elements :func:`more_on_topic_labels` takes for a 'Mehr zum Thema' label."""
 _CARD_PARENTS = etree.XPath(
     "descendant-or-self::*[count(*) >= 2][not(ancestor-or-self::nav or ancestor-or-self::header"
     " or ancestor-or-self::footer or ancestor-or-self::aside)]"
@@ -58,7 +61,7 @@ def article_teasers(page: Page, base_url: str) -> list[dict]:
 
 def cue_teasers(page: Page, base_url: str) -> list[dict]:
     """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
-    labels = _MORE_ON_TOPIC(page.document) if page.may_hold(MORE_ON_TOPIC_TEXT, _is_label_tag) else []
+    labels = more_on_topic_labels(page.document) if page.may_hold(MORE_ON_TOPIC_TEXT, _is_label_tag) else []
     for label in labels:
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)
@@ -69,6 +72,61 @@ def cue_teasers(page: Page, base_url: str) -> list[dict]:
 
 def _is_label_tag(element) -> bool:
     return element.tag in LABEL_TAGS
+
+
+def more_on_topic_labels(document) -> list:
+    """The label elements without /thema/ links whose text starts with 'Mehr zum Thema', in document order.
+
+    The XPath ``//*[self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]
+    [starts-with(normalize-space(.), 'Mehr zum Thema')][not(.//a[contains(@href, '/thema/')])]``, answered by
+    climbing from the text nodes such a label can start with instead of normalizing the text of every element.
+    """
+    labels = []
+    for text in _LABEL_STARTS(document):
+        seen = _XPATH_SPACE.sub(" ", text).lstrip(" ")
+        if seen.startswith(MORE_ON_TOPIC_LABEL) or MORE_ON_TOPIC_LABEL.startswith(seen):
+            labels.extend(
+                element for element in reversed(_starting_with(text))
+                if element.tag in LABEL_TAGS and starts_with_label(element) and not _TOPIC_LINKS(element)
+            )
+    return labels
+
+
+def _starting_with(text) -> list:
+    """The elements whose text (their string value) shows nothing before the text node ``text``, innermost first."""
+    owner = text.getparent()
+    if text.is_tail and isinstance(owner.tag, str) and not _blank(_STRING(owner)):
+        return []
+    chain = [] if text.is_tail else [owner]
+    node = owner
+    while (parent := node.getparent()) is not None and not _shows_text_before(node, parent):
+        chain.append(parent)
+        node = parent
+    return chain
+
+
+def _shows_text_before(node, parent) -> bool:
+    """Whether ``parent`` has text before its child ``node``."""
+    return not _blank(parent.text) or any(
+        not _blank(sibling.tail) or (isinstance(sibling.tag, str) and not _blank(_STRING(sibling)))
+        for sibling in node.itersiblings(preceding=True)
+    )
+
+
+def _blank(text: str | None) -> bool:
+    """Whether XPath's ``normalize-space()`` leaves nothing of ``text``."""
+    return not text or not text.strip(" \t\r\n")
+
+
+def starts_with_label(element) -> bool:
+    """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs."""
+    seen = ""  # normalized so far, without leading space
+    for chunk in element.itertext():
+        for start in range(0, len(chunk), _READ_AT_ONCE):  # a long style or script is not read whole
+            seen = _XPATH_SPACE.sub(" ", seen + chunk[start:start + _READ_AT_ONCE]).lstrip(" ")
+            if len(seen) > len(MORE_ON_TOPIC_LABEL):
+                return seen.startswith(MORE_ON_TOPIC_LABEL)
+    return seen.strip(" ").startswith(MORE_ON_TOPIC_LABEL)
 
 
 def repeated_cards(container, minimum: int = MIN_CARDS) -> list:
