@@ -11,8 +11,8 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
     ``id`` (pk), ``crawl_run_id``, ``url`` (as requested, live host), ``final_url`` (after
     redirects), ``status``, ``headers`` (JSON object, header name -> value), ``flags`` (JSON list,
     e.g. ``["dataloss"]`` for a truncated body), ``fetched_at``, ``body`` (compressed bytes),
-    ``body_compression`` (``"zlib"``), ``body_size`` (uncompressed bytes), ``content_hash``
-    (SHA-256 hex of the uncompressed body). ``Archive.raw_page_body(row)`` decompresses.
+    ``body_compression`` (``"zstd"``; ``"zlib"`` in older archives), ``body_size`` (uncompressed
+    bytes), ``content_hash`` (SHA-256 hex of the uncompressed body). ``Archive.raw_page_body(row)`` decompresses.
 
 ``articles`` -- one row per article identity (``id:503386`` or ``wp:/2016/09/24/slug/``), the
     latest content whatever URL variant was fetched. ``identity`` (pk) plus the contract fields of
@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Any
 
 import nh3
+import zstandard
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -77,7 +78,11 @@ from dwnscraper.parsing.urls import article_identity
 DEFAULT_BATCH_SIZE = 200
 SQL_VARIABLES = 500
 """Bound parameters per statement, well under SQLite's limit."""
-BODY_COMPRESSION = "zlib"
+BODY_COMPRESSION = "zstd"
+"""How new raw pages are compressed: zstd compresses HTML as small as zlib does, several times faster."""
+_COMPRESS = zstandard.ZstdCompressor(level=3).compress
+_DECOMPRESS = {"zstd": zstandard.ZstdDecompressor().decompress, "zlib": zlib.decompress}
+"""Every compression an archive may hold; older archives stored zlib."""
 
 CONTENT_FIELDS = (
     "section", "headline", "lead", "authors", "published_at", "updated_at",
@@ -326,7 +331,7 @@ class Archive:
         self._pending_raw.append({
             "id": raw_id, "crawl_run_id": crawl_run_id, "url": url, "final_url": final_url,
             "status": status, "headers": _json(dict(headers)), "flags": _json(flags or []),
-            "fetched_at": _iso(fetched_at), "body": zlib.compress(body),
+            "fetched_at": _iso(fetched_at), "body": _COMPRESS(body),
             "body_compression": BODY_COMPRESSION, "body_size": len(body),
             "content_hash": hashlib.sha256(body).hexdigest(),
         })
@@ -485,9 +490,10 @@ def article_identity_of(record: Mapping[str, Any]) -> str:
 
 
 def raw_page_body(row: Mapping[str, Any]) -> bytes:
-    if row["body_compression"] != BODY_COMPRESSION:
+    decompress = _DECOMPRESS.get(row["body_compression"])
+    if decompress is None:
         raise ValueError(f"raw page {row['id']} uses unknown compression {row['body_compression']!r}")
-    return zlib.decompress(row["body"])
+    return decompress(row["body"])
 
 
 def raw_page_from_row(row: Mapping[str, Any]) -> RawPage:

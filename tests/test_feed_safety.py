@@ -12,7 +12,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 from dwnscraper import LIVE_SITE
 from dwnscraper.mirror import MirrorServer
 from dwnscraper.spiders.feed import feed_links
+from dwnscraper.storage import raw_page_body
 
 MEMORY_LIMIT_MB = 512
 """Scrapy's MemoryUsage extension closes the crawl above this peak RSS; an expanded bomb is gigabytes."""
@@ -88,8 +88,9 @@ def stored_text(db: Path) -> Iterator[str]:
         for table in tables:
             for row in connection.execute(f"SELECT * FROM [{table}]"):
                 yield from (str(value) for value in row if not isinstance(value, bytes))
-        for (body,) in connection.execute("SELECT body FROM raw_pages"):
-            yield zlib.decompress(body).decode("utf-8", errors="replace")
+        connection.row_factory = sqlite3.Row
+        for row in connection.execute("SELECT id, body, body_compression FROM raw_pages"):
+            yield raw_page_body(row).decode("utf-8", errors="replace")
 
 
 def last_run(db: Path) -> dict:

@@ -20,7 +20,6 @@ import json
 import re
 import sqlite3
 import tempfile
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from dwnscraper import LIVE_SITE
 from dwnscraper.fixtures import iter_fixtures
 from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.spiders.articles import ArticlesSpider
-from dwnscraper.storage import BLOCK_TAGS, article_identity_of, content_hash
+from dwnscraper.storage import BLOCK_TAGS, article_identity_of, content_hash, raw_page_body
 
 REPO = Path(__file__).resolve().parent.parent
 CI_PAGES = 1500
@@ -336,7 +335,7 @@ def assert_consistent(connection: sqlite3.Connection, outcomes: list[Outcome]) -
     assert sorted(raw) == sorted(outcome.item.raw_page_id for outcome in pages)
     for outcome in pages:
         row = raw[outcome.item.raw_page_id]
-        assert zlib.decompress(row["body"]) == outcome.item.body
+        assert raw_page_body(row) == outcome.item.body
         assert (row["url"], row["status"], row["body_size"]) == (
             outcome.item.url, outcome.item.status, len(outcome.item.body))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 
 import pytest
 from sqlite_utils import Database
@@ -50,7 +51,8 @@ def test_article_row_carries_contract_fields(archive, make_article):
     assert row["published_at"] == "2020-04-13T10:22:00+02:00"
     assert row["image_credit"] == "dpa"
     assert json.loads(row["topics"]) == ["Europa"]
-    assert row["body_text"] == "Italiens Wirtschaft „erholt“ sich langsam.\n\nGrößere Sorgen\n\nDie Exporte brechen ein."
+    assert row["body_text"] == (
+        "Italiens Wirtschaft „erholt“ sich langsam.\n\nGrößere Sorgen\n\nDie Exporte brechen ein.")
     assert json.loads(row["body"])[1] == {"kind": "heading", "text": "Größere Sorgen"}
     assert row["paywalled"] == 0
     assert row["revision"] == 1
@@ -154,3 +156,10 @@ def test_run_records_counts_and_coverage(archive, make_article):
     run = archive.run(run_id)
     assert (run["pages_fetched"], run["articles_new"], run["errors"]) == (1, 1, 1)
     assert json.loads(run["stats"])["downloader/request_count"] == 2
+
+
+def test_raw_pages_of_older_zlib_archives_still_read():
+    assert raw_page_body({"id": 1, "body_compression": "zlib", "body": zlib.compress(b"<html>alt</html>")}) \
+        == b"<html>alt</html>"
+    with pytest.raises(ValueError, match="unknown compression 'lzma'"):
+        raw_page_body({"id": 2, "body_compression": "lzma", "body": b""})
