@@ -39,7 +39,8 @@ CARD = """<div class="boxtext">
 <div class="pubdate">20.01.2026</div>
 <p class="snippet">Kurzfassung der Meldung {number} ...</p>
 </div>"""
-TEASER_GRID = re.compile(r'(<div class="teaser-grid">).*?(</div>\n<div class="pagination">).*?(</div>\n</section>)', re.S)
+TEASER_GRID = re.compile(
+    r'(<div class="teaser-grid">).*?(</div>\n<div class="pagination">).*?(</div>\n</section>)', re.S)
 
 
 def templates() -> list[tuple[str, str, bytes]]:
@@ -70,8 +71,10 @@ def generate(root: Path, count: int) -> None:
     for page in range(1, page_count + 1):
         chunk = paths[(page - 1) * CARDS_PER_PAGE:page * CARDS_PER_PAGE]
         cards = "\n".join(CARD.format(path=path, number=path.rsplit("-", 1)[1]) for path in chunk)
-        pager = f'<a class="next" rel="next" href="/politik/page/{page + 1}/">Nächste Seite</a>' if page < page_count else ""
-        html = TEASER_GRID.sub(lambda m: f"{m.group(1)}\n{cards}\n{m.group(2)}{pager}{m.group(3)}", listing)
+        pager = (f'<a class="next" rel="next" href="/politik/page/{page + 1}/">Nächste Seite</a>'
+                 if page < page_count else "")
+        html = TEASER_GRID.sub(
+            lambda m, cards=cards, pager=pager: f"{m.group(1)}\n{cards}\n{m.group(2)}{pager}{m.group(3)}", listing)
         name = "politik.html" if page == 1 else f"politik/page/{page}.html"
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(html, encoding="utf-8")
@@ -144,7 +147,8 @@ def main() -> None:
                     result = measure(mode, mirror.url, temp_dir / f"{mode}-{count}.db")
                     rows.append((mode, count, result))
     noop = next(result for mode, count, result in rows if mode == "noop")
-    print(f"{'run':<6} {'articles':>8} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs noop':>8} {'peak MB':>8} {'stored':>7}")
+    print(f"{'run':<6} {'articles':>8} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs noop':>8} "
+          f"{'peak MB':>8} {'stored':>7}")
     for mode, count, result in rows:
         print(f"{mode:<6} {count:>8} {result['pages']:>6} {result['seconds']:>8.1f} {result['pages_per_s']:>8.1f} "
               f"{result['pages_per_s'] / noop['pages_per_s']:>8.0%} {result['peak_mb']:>8.0f} {result['articles']:>7}")

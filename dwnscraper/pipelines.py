@@ -157,7 +157,8 @@ class ValidatePipeline(_ArchiveUser):
             raise self.fail(item, "validate", f"Fetched as {expected} but parsed as {item.record['kind']}.")
         if expected == "article" and article_identity(item.record["canonical_url"]) is None \
                 and article_identity(item.url) is None:
-            raise self.fail(item, "validate", "The article has no identity: neither its URL nor its canonical link is an article URL.")
+            raise self.fail(item, "validate",
+                            "The article has no identity: neither its URL nor its canonical link is an article URL.")
         return item
 
 

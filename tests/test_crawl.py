@@ -113,9 +113,11 @@ def test_no_request_leaves_the_mirror_and_robots_is_obeyed(first_crawl):
 def test_crawl_run_records_counts_and_coverage(first_crawl):
     _, db, _ = first_crawl
     run = last_run(db)
-    assert (run["spider"], run["finish_reason"], run["articles_new"], run["errors"]) == ("sections", "finished", 32, 3)
+    assert (run["spider"], run["finish_reason"], run["articles_new"], run["errors"]) == (
+        "sections", "finished", 32, 3)
     coverage = json.loads(run["coverage"])
-    assert {layout: row["articles"] for layout, row in coverage.items()} == {"current": 16, "legacy": 10, "wordpress": 6}
+    assert {layout: row["articles"] for layout, row in coverage.items()} == {
+        "current": 16, "legacy": 10, "wordpress": 6}
     assert coverage["legacy"]["topics"] == 1.0
 
 

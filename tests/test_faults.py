@@ -19,8 +19,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from faultserver import (Fault, FaultServer, Trap, charset, gzip_bomb, gzip_of_zeros, hang, oversize, redirect,
-                         reset, status, truncate)
+from faultserver import (
+    Fault,
+    FaultServer,
+    Trap,
+    charset,
+    gzip_bomb,
+    gzip_of_zeros,
+    hang,
+    oversize,
+    redirect,
+    reset,
+    status,
+    truncate,
+)
 from scrapy import Request
 from scrapy.exceptions import DownloadTimeoutError
 from scrapy.http import HtmlResponse
@@ -149,7 +161,7 @@ def test_retry_after_is_honoured(faulty_crawl):
     for path in ("/718400/koalition-ringt-um-den-haushalt-streit-ueber", "/730500/Dauerhafter-Serverfehler"):
         times = [hit.at for hit in server.hits if hit.path == path]
         assert len(times) >= 2
-        assert min(later - earlier for earlier, later in zip(times, times[1:])) >= 0.95, path
+        assert min(later - earlier for earlier, later in zip(times, times[1:], strict=False)) >= 0.95, path
 
 
 def test_contradicting_charsets_are_read_right(faulty_crawl):
