@@ -13,7 +13,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -93,19 +92,32 @@ def failing(trap: Trap, other_host: Trap) -> dict[str, tuple[Fault, str, str]]:
     }
 
 
-def run_measured(command: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str, int]:
-    """Run ``command``; return its exit code, its stderr and its peak resident memory in bytes."""
-    out, err = cwd / "crawl.out", cwd / "crawl.err"
+PEAK_REPORTER = """
+import atexit, os, pathlib, runpy, sys
+
+def report_peak():
+    status = pathlib.Path("/proc/self/status").read_text()
+    peak_kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    pathlib.Path(os.environ["DWN_TEST_PEAK_FILE"]).write_text(peak_kib)
+
+atexit.register(report_peak)
+sys.argv[0] = "dwnscraper"
+runpy.run_module("dwnscraper", run_name="__main__")
+"""
+"""Runs ``python -m dwnscraper ARGS`` and writes the process's own peak RSS (``VmHWM``) at exit.
+
+The kernel's ``ru_maxrss`` of a child counts the memory of the parent it was forked from (this test
+process, large in a full test run), so the crawl reports its own high-water mark instead."""
+
+
+def run_measured(arguments: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str, int]:
+    """Run ``dwnscraper ARGUMENTS``; return its exit code, its stderr and its own peak resident memory in bytes."""
+    out, err, peak = cwd / "crawl.out", cwd / "crawl.err", cwd / "crawl.peak"
+    environment = {**os.environ, "DWN_TEST_PEAK_FILE": str(peak)}
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=cwd)
-        killer = threading.Timer(timeout, process.kill)
-        killer.start()
-        try:
-            _, wait_status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
-    process.returncode = os.waitstatus_to_exitcode(wait_status)
-    return process.returncode, err.read_text(encoding="utf-8"), usage.ru_maxrss * 1024
+        process = subprocess.run([sys.executable, "-c", PEAK_REPORTER, *arguments], stdout=stdout,
+                                 stderr=stderr, cwd=cwd, env=environment, timeout=timeout, check=False)
+    return process.returncode, err.read_text(encoding="utf-8"), int(peak.read_text()) * 1024
 
 
 def rows(db: Path, sql: str, *params: object) -> list[tuple]:
@@ -129,8 +141,8 @@ def faulty_crawl(tmp_path_factory):
         faults = {**RECOVERED, **MISREAD, **{path: fault for path, (fault, *_) in broken.items()}}
         links = {"/politik": [f"{LIVE_SITE}{path}" for path in broken]}
         with FaultServer(SITE, faults, links) as server:
-            command = [sys.executable, "-m", "dwnscraper", "crawl", "--site", server.url, "--db", str(db), *CRAWL]
-            code, stderr, peak = run_measured(command, tmp)
+            arguments = ["crawl", "--site", server.url, "--db", str(db), *CRAWL]
+            code, stderr, peak = run_measured(arguments, tmp)
     return server, (trap, other_host), broken, db, code, stderr, peak
 
 
