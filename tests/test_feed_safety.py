@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from processes import fresh
 
 from dwnscraper import LIVE_SITE
 from dwnscraper.mirror import MirrorServer
@@ -77,7 +78,7 @@ def crawl_feed(site: Path, db: Path) -> tuple[subprocess.CompletedProcess, list[
     with MirrorServer(site) as mirror:
         command = [sys.executable, "-m", "dwnscraper", "crawl", "feed", "--site", mirror.url,
                    "--db", str(db), *FAST, *WATCHED]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=db.parent)
+        done = subprocess.run(fresh(command), capture_output=True, text=True, timeout=120, cwd=db.parent)
     return done, [hit.target for hit in mirror.hits]
 
 
