@@ -47,6 +47,7 @@ class Page:
         self._strings: dict = {}
         self._texts: dict = {}
         self._absolute: dict = {}
+        self._origins: dict = {}
 
     def string(self, element) -> str:
         """The element's text (its text nodes but those of scripts and styles inside it), once per element."""
@@ -71,7 +72,9 @@ class Page:
         """:func:`urls.absolute`, computed once per link target: teaser cards repeat theirs."""
         key = (href, base)
         if key not in self._absolute:
-            self._absolute[key] = urls.absolute(href, base)
+            if base not in self._origins:
+                self._origins[base] = urls.origin(base)
+            self._absolute[key] = urls.absolute(href, base, self._origins[base])
         return self._absolute[key]
 
     def text_of(self, element) -> str:

@@ -12,6 +12,13 @@ _HOSTS = {LIVE_HOST, f"www.{LIVE_HOST}"}
 _FEED_SUFFIX = re.compile(r"/feed/?$")
 _ID_PATH = re.compile(r"^/(\d{1,7})(?:/([^/]+))?/?$")
 _WP_PATH = re.compile(r"^/(\d{4})/(\d{2})/(\d{2})/([^/]+)/?$")
+_PLAIN_CHARS = r"[A-Za-z0-9_~%!$&'()*+,=:@-]"
+"""Path characters that ``urljoin`` neither splits on (``;``, ``?``, ``#``, ``/``) nor strips (blanks, controls)."""
+_PLAIN_URL = re.compile(rf"https?://[A-Za-z0-9.-]+(?:/(?:{_PLAIN_CHARS}|\.)*)*")
+"""An http(s) URL that ``urljoin`` gives back as it is: lower-case scheme, plain host, no port, parameters,
+query or fragment."""
+_PLAIN_PATH = re.compile(rf"/(?:{_PLAIN_CHARS}+/)*{_PLAIN_CHARS}*")
+"""A root-relative path that ``urljoin`` appends to the base's origin as it is: no empty or dot segments."""
 
 
 def is_dwn_url(url: str) -> bool:
@@ -64,13 +71,31 @@ def is_article_url(url: str) -> bool:
     return _article_path(url) is not None
 
 
-def absolute(href: str | None, base: str) -> str | None:
-    """``href`` made absolute against ``base``; ``None`` for empty, script, mail and malformed links."""
+def origin(base: str) -> str | None:
+    """``scheme://host`` of an http(s) URL ``urljoin`` accepts as a base; ``None`` for any other base."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+
+
+def absolute(href: str | None, base: str, base_origin: str | None = None) -> str | None:
+    """``href`` made absolute against ``base``; ``None`` for empty, script, mail and malformed links.
+
+    ``base_origin``, when given, must be :func:`origin` of ``base``: plain absolute URLs and root-relative
+    paths are then resolved without ``urljoin``, to the same URL.
+    """
     if not href:
         return None
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:")):
         return None
+    if base_origin is not None:
+        if _PLAIN_URL.fullmatch(href):
+            return href
+        if _PLAIN_PATH.fullmatch(href):
+            return base_origin + href
     try:
         return urljoin(base, href)
     except ValueError:  # e.g. an unbalanced '[' in the host: "Invalid IPv6 URL"
