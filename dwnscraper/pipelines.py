@@ -6,8 +6,16 @@ becomes an ``errors`` row and a log line, and the crawl goes on.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import multiprocessing
+import os
+import select
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from importlib.resources import files
 from typing import Any, Self
 
@@ -127,15 +135,78 @@ class _ArchiveUser:
 
 
 class ParsePipeline(_ArchiveUser):
-    """Run the parsing core on article and listing pages."""
+    """Run the parsing core on article and listing pages.
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
+    Parsing is CPU work (a few milliseconds a page). With ``DWN_PARSE_WORKERS`` > 0 it runs in worker
+    processes, on another core, while the reactor goes on fetching; the raw page is already stored.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def open_spider(self) -> None:
+        self._start_pool()
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+    def _start_pool(self) -> None:
+        workers = self.crawler.settings.getint("DWN_PARSE_WORKERS")
+        if workers > 0:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["dwnscraper.parsing"])
+            self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=end_with_process,
+                                            initargs=(os.getpid(),))
+
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
         if item.role not in EXPECTED_KIND:
             return item
-        item.record = parse_page(item.body, item.final_url, item.fetched_at, item.headers)
+        arguments = (item.body, item.final_url, item.fetched_at, item.headers)
+        item.record = parse_page(*arguments) if self.pool is None else await self._parse_in_pool(arguments)
         if item.record["kind"] == "error":
             raise self.fail(item, "parse", item.record["error"])
         return item
+
+    async def _parse_in_pool(self, arguments: tuple) -> dict:
+        try:
+            return await asyncio.wrap_future(self.pool.submit(parse_page, *arguments))
+        except BrokenProcessPool:
+            logger.error("A parse worker died; starting new workers and parsing %s here", arguments[1])
+            self.pool.shutdown(wait=False)
+            self._start_pool()
+            return parse_page(*arguments)
+
+
+def end_with_process(pid: int) -> None:
+    """Parse worker initializer: end this worker when process ``pid`` (the crawl) ends.
+
+    A crawl killed with SIGKILL cannot shut its pool down, and its workers would wait for work forever.
+    """
+    threading.Thread(target=_exit_after, args=(pid,), name="dwn-parent-watch", daemon=True).start()
+
+
+def _exit_after(pid: int) -> None:
+    try:
+        process = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        while _alive(pid):
+            time.sleep(1)
+    else:
+        select.select([process], [], [])
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ValidatePipeline(_ArchiveUser):

@@ -9,6 +9,8 @@ Project settings (``DWN_*``):
 - ``DWN_FULL``: keep paginating listings even when a page holds only stored articles.
 - ``DWN_MAX_PAGES``: listing pages per section or search (0: no limit).
 - ``DWN_BATCH_SIZE``: pages per write transaction.
+- ``DWN_PARSE_WORKERS``: processes that parse pages beside the crawl (default 1: parsing runs on a second
+  core while the reactor keeps fetching); 0 parses in the crawl's own process.
 - ``DWN_COVERAGE_THRESHOLDS``: field -> minimum share of articles per layout; below it the crawl fails.
 - ``DWN_PROGRESS``: ``auto`` (a live line on a terminal, log lines otherwise), ``tty``, ``log`` or ``off``.
 - ``DWN_PROGRESS_INTERVAL``: seconds between plain progress log lines.
@@ -80,6 +82,7 @@ DWN_REFRESH = False
 DWN_FULL = False
 DWN_MAX_PAGES = 0
 DWN_BATCH_SIZE = 200
+DWN_PARSE_WORKERS = 1
 DWN_COVERAGE_THRESHOLDS = {"headline": 1.0, "published_at": 0.99, "body": 0.98}
 DWN_PROGRESS = "auto"
 DWN_PROGRESS_INTERVAL = 10.0
