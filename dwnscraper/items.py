@@ -14,7 +14,8 @@ class FetchedPage:
     """One response as fetched, with the live-site URL even when a mirror served it.
 
     ``role`` is what the spider fetched the page as; the pipelines fill in ``raw_page_id`` (after
-    storing the raw page) and ``record`` (the parse output of ``shared/parse-output.md``).
+    storing the raw page), ``record`` (the parse output of ``shared/parse-output.md``) and
+    ``contract_violation`` (where the record breaks the contract's schema; ``None`` when it does not).
     """
 
     url: str
@@ -27,6 +28,7 @@ class FetchedPage:
     flags: list[str] = field(default_factory=list)
     raw_page_id: int | None = None
     record: dict[str, Any] | None = field(default=None, repr=False)
+    contract_violation: str | None = None
 
 
 @dataclass

@@ -16,10 +16,12 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import cache
 from importlib.resources import files
 from typing import Any, Self
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -37,9 +39,31 @@ EXPECTED_KIND = {"article": "article", "listing": "listing"}
 """Page role -> the record kind its parse must give; feed pages are archived, not parsed."""
 
 
-def load_schema_validator() -> Draft202012Validator:
+@cache
+def schema_validator(kind: str) -> Draft202012Validator:
+    """The contract's JSON Schema for records of ``kind`` (its ``$defs`` entry, so that an error names the
+    field, not the whole record), compiled once per process; the whole schema for an unknown kind."""
     schema = json.loads(files("dwnscraper").joinpath("schema/parse-output.schema.json").read_text(encoding="utf-8"))
+    if kind in schema["$defs"]:
+        schema = {**{key: value for key, value in schema.items() if key != "oneOf"}, "$ref": f"#/$defs/{kind}"}
     return Draft202012Validator(schema)
+
+
+def contract_violation(record: dict) -> str | None:
+    """Where ``record`` breaks ``parse-output.schema.json``, as a sentence; ``None`` when it does not."""
+    kind = record.get("kind")
+    problem = best_match(schema_validator(kind if isinstance(kind, str) else "").iter_errors(record))
+    if problem is None:
+        return None
+    where = "/".join(str(part) for part in problem.absolute_path) or "the record"
+    return f"The parse output breaks the contract at {where}: {problem.message}"
+
+
+def parse_and_check(body: bytes, url: str, fetched_at: Any, headers: dict[str, str]) -> tuple[dict, str | None]:
+    """The parse pipeline's job, run in a worker process: parse the page, check the record against the
+    contract's schema (both CPU work, so the reactor's process does neither)."""
+    record = parse_page(body, url, fetched_at, headers)
+    return record, contract_violation(record)
 
 
 class RawPagePipeline:
@@ -165,19 +189,20 @@ class ParsePipeline(_ArchiveUser):
         if item.role not in EXPECTED_KIND:
             return item
         arguments = (item.body, item.final_url, item.fetched_at, item.headers)
-        item.record = parse_page(*arguments) if self.pool is None else await self._parse_in_pool(arguments)
+        parsed = parse_and_check(*arguments) if self.pool is None else await self._parse_in_pool(arguments)
+        item.record, item.contract_violation = parsed
         if item.record["kind"] == "error":
             raise self.fail(item, "parse", item.record["error"])
         return item
 
-    async def _parse_in_pool(self, arguments: tuple) -> dict:
+    async def _parse_in_pool(self, arguments: tuple) -> tuple[dict, str | None]:
         try:
-            return await asyncio.wrap_future(self.pool.submit(parse_page, *arguments))
+            return await asyncio.wrap_future(self.pool.submit(parse_and_check, *arguments))
         except BrokenProcessPool:
             logger.error("A parse worker died; starting new workers and parsing %s here", arguments[1])
             self.pool.shutdown(wait=False)
             self._start_pool()
-            return parse_page(*arguments)
+            return parse_and_check(*arguments)
 
 
 def end_with_process(pid: int) -> None:
@@ -210,19 +235,14 @@ def _alive(pid: int) -> bool:
 
 
 class ValidatePipeline(_ArchiveUser):
-    """Check the record against ``parse-output.schema.json`` and against what the page was fetched as."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.validator = load_schema_validator()
+    """Refuse a record that breaks ``parse-output.schema.json`` (checked beside the parse, in the worker)
+    or does not fit what the page was fetched as."""
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
         if item.record is None:
             return item
-        problem = next(iter(self.validator.iter_errors(item.record)), None)
-        if problem is not None:
-            where = "/".join(str(part) for part in problem.absolute_path) or "the record"
-            raise self.fail(item, "validate", f"The parse output breaks the contract at {where}: {problem.message}")
+        if item.contract_violation is not None:
+            raise self.fail(item, "validate", item.contract_violation)
         expected = EXPECTED_KIND[item.role]
         if item.record["kind"] != expected:
             raise self.fail(item, "validate", f"Fetched as {expected} but parsed as {item.record['kind']}.")
