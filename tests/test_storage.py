@@ -101,12 +101,16 @@ def test_wordpress_article_keyed_by_path(archive, make_article):
     assert archive.known_identities() == {"wp:/2016/09/24/merkel-reform/"}
 
 
-def test_listing_and_teasers_are_stored(archive, make_listing):
-    record = make_listing()
+def store_listing(archive, record):
     raw_id = archive.add_raw_page(url=record["url"], final_url=record["url"], status=200,
                                   headers={}, body=b"x", fetched_at=FETCHED)
     archive.add_listing(record, raw_id, FETCHED)
     archive.flush()
+    return raw_id
+
+
+def test_listing_and_teasers_are_stored(archive, make_listing):
+    raw_id = store_listing(archive, make_listing())
     assert archive.db["listings"].get(raw_id)["next_page"].endswith("/politik/page/3/")
     teasers = list(archive.db.query("SELECT position, sponsored, identity FROM teasers ORDER BY position"))
     assert teasers == [{"position": 1, "sponsored": 1, "identity": None},
@@ -115,10 +119,7 @@ def test_listing_and_teasers_are_stored(archive, make_listing):
 
 def test_storing_a_page_again_replaces_its_whole_teaser_set(archive, make_listing):
     record = make_listing()
-    raw_id = archive.add_raw_page(url=record["url"], final_url=record["url"], status=200,
-                                  headers={}, body=b"x", fetched_at=FETCHED)
-    archive.add_listing(record, raw_id, FETCHED)
-    archive.flush()
+    raw_id = store_listing(archive, record)
     archive.add_listing({**record, "teasers": record["teasers"][:1]}, raw_id, FETCHED)
     archive.flush()
     assert [row["position"] for row in archive.db.query("SELECT position FROM teasers")] == [1]
