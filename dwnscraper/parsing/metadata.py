@@ -10,10 +10,10 @@ from lxml import etree
 
 from dwnscraper.parsing.text import clean
 
-# Evaluated from the root element, where descendant-or-self:: finds what // does, only faster.
-_JSON_LD = etree.XPath("descendant-or-self::script[@type='application/ld+json']/text()")
-_META_TAGS = etree.XPath("descendant-or-self::meta[@content]")
-_CANONICAL = etree.XPath("descendant-or-self::link[@rel='canonical']/@href")
+_HEAD_TAGS = ("meta", "link", "script")
+"""The tags metadata stands in; one ``iter()`` over them costs half of an XPath apiece."""
+_TEXT_NODES = etree.XPath("text()")
+_JSON_LD_TYPE = "application/ld+json"
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle"}
 _DURATION_MINUTES = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?", re.IGNORECASE)
 
@@ -60,28 +60,51 @@ _WANTED_META = ("og:title", "og:description", "description", "article:published_
 
 
 def read_metadata(document) -> Metadata:
-    first = _first_meta_contents(document)
+    tags = _HeadTags(document)
+    first = _first_meta_contents(tags.meta)
     meta = {name: clean(first[name]) for name in _WANTED_META if clean(first.get(name))}
-    canonical = _CANONICAL(document)
+    canonical = tags.canonical
     return Metadata(
-        json_ld=_news_article(document),
+        json_ld=_news_article(tags.json_ld),
         meta=meta,
         canonical=canonical[0].strip() if canonical and canonical[0].strip() else None,
     )
 
 
-def _first_meta_contents(document) -> dict[str, str]:
-    """For each wanted name, the content of the first ``<meta>`` whose property or name it is."""
+class _HeadTags:
+    """The page's metadata elements, in document order, from one walk over the whole page (not only ``<head>``).
+
+    ``meta``: ``//meta[@content]``; ``canonical``: ``//link[@rel='canonical']/@href``; ``json_ld``:
+    ``//script[@type='application/ld+json']/text()``.
+    """
+
+    def __init__(self, document):
+        self.meta: list = []
+        self.canonical: list[str] = []
+        self.json_ld: list[str] = []
+        for element in document.iter(*_HEAD_TAGS):
+            if element.tag == "meta":
+                if element.get("content") is not None:
+                    self.meta.append(element)
+            elif element.tag == "link":
+                if element.get("rel") == "canonical" and element.get("href") is not None:
+                    self.canonical.append(element.get("href"))
+            elif element.get("type") == _JSON_LD_TYPE:
+                self.json_ld.extend(_TEXT_NODES(element))
+
+
+def _first_meta_contents(tags: list) -> dict[str, str]:
+    """For each wanted name, the content of the first of the ``<meta>`` ``tags`` whose property or name it is."""
     first: dict[str, str] = {}
-    for tag in _META_TAGS(document):
+    for tag in tags:
         for key in (tag.get("property"), tag.get("name")):
             if key in _WANTED_META and key not in first:
                 first[key] = tag.get("content")
     return first
 
 
-def _news_article(document) -> dict:
-    for script in _JSON_LD(document):
+def _news_article(scripts: list[str]) -> dict:
+    for script in scripts:
         try:
             data = json.loads(script, strict=False)
         except ValueError:
