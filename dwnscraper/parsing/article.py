@@ -51,7 +51,7 @@ _ALL_LABEL_TEXT = etree.XPath(
 )
 _FIGURES = etree.XPath("//figure[.//img]")
 """Figures with an image, in document order (a union with ``//article//figure[…]`` would change nothing)."""
-_ALL_THEMA_LINKS = etree.XPath("descendant-or-self::a[contains(@href, '/thema/')]")  # from the root: //a[…]
+TOPIC_PATH = "/thema/"
 _PARAGRAPH_HOLDERS = etree.XPath("//p/parent::*")
 RUN_TAGS = {"p", "h2", "h3", "blockquote", "ul", "ol"}
 """The children of a run of paragraphs."""
@@ -329,14 +329,15 @@ class Article:
     def _topics(self) -> list[str]:
         found = self.pick("topics", [
             (None, lambda: _topic_names(self.select(self.layout.topics))),
-            ("the 'Mehr zum Thema:' box", lambda: _topic_names(
-                link for box in self._topic_boxes()[:1] for link in _THEMA_LINKS(box)
-            )),
+            ("the 'Mehr zum Thema:' box", lambda: _topic_names(self._topic_box_links())),
         ], required=False)
         return found or []
 
-    def _topic_boxes(self) -> list:
-        return _topic_boxes(self.document) if self.page.may_hold(MORE_ON_TOPIC_TEXT, starts_with_label) else []
+    def _topic_box_links(self) -> list:
+        """The /thema/ links of the first 'Mehr zum Thema' box."""
+        labelled = self.page.may_hold(MORE_ON_TOPIC_TEXT, starts_with_label)
+        box = _first_topic_box(self.document) if labelled else None
+        return _THEMA_LINKS(box) if box is not None else []
 
     def _body(self) -> tuple[list[dict], bool]:
         paywalled = bool(self.select(self.layout.paywall))
@@ -507,19 +508,28 @@ def _words(text: str) -> int:
     return len(WORD.findall(text))
 
 
-def _topic_boxes(document) -> list:
-    """The innermost elements holding /thema/ links whose text starts with 'Mehr zum Thema', in document order.
+def _first_topic_box(document):
+    """The first of the innermost elements holding /thema/ links whose text starts with 'Mehr zum Thema', or ``None``.
 
-    The XPath ``//*[.//a[…]][starts-with(normalize-space(.), …)][not(*[…])]``, answered by climbing from
-    the links instead of testing every element of the page.
+    First in the order of the first link each holds, then outermost first. The XPath
+    ``//*[.//a[…]][starts-with(normalize-space(.), …)][not(*[…])]``, answered by climbing from the links
+    instead of testing every element of the page, and by testing their ancestors only up to the first box.
     """
-    first_link: dict = {}
-    for position, link in enumerate(_ALL_THEMA_LINKS(document)):
-        for depth, ancestor in enumerate(reversed(list(link.iterancestors()))):
-            first_link.setdefault(ancestor, (position, depth))
-    labelled = {element for element in first_link if starts_with_label(element)}
-    outer = {element.getparent() for element in labelled}
-    return sorted((element for element in labelled if element not in outer), key=first_link.__getitem__)
+    holders: dict = {}  # each ancestor of a link, in the order of its first link, then outermost first
+    for link in document.iter("a"):
+        if TOPIC_PATH in link.get("href", ""):
+            holders.update(dict.fromkeys(reversed(list(link.iterancestors()))))
+    labelled: dict = {}
+
+    def is_labelled(element) -> bool:
+        if element not in labelled:
+            labelled[element] = starts_with_label(element)
+        return labelled[element]
+
+    return next((
+        element for element in holders
+        if is_labelled(element) and not any(is_labelled(child) for child in element if child in holders)
+    ), None)
 
 
 def _topic_names(links: Iterable) -> list[str]:
