@@ -48,10 +48,18 @@ class Page:
         self._origins: dict = {}
 
     def string(self, element) -> str:
-        """The element's text (its text nodes but those of scripts and styles inside it), once per element."""
+        """The element's text (its text nodes but those of scripts and styles inside it), once per element.
+
+        An element without children holds one text node at most (the parser joins adjacent text), its ``.text``:
+        read without the cost of an XPath call.
+        """
         if element not in self._strings:
-            code_inside = element in self._code_holders
-            self._strings[element] = "".join(_TEXT_BUT_CODE(element)) if code_inside else _STRING(element)
+            if not len(element):
+                self._strings[element] = element.text or ""
+            elif element in self._code_holders:
+                self._strings[element] = "".join(_TEXT_BUT_CODE(element))
+            else:
+                self._strings[element] = _STRING(element)
         return self._strings[element]
 
     @cached_property
