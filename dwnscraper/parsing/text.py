@@ -48,18 +48,10 @@ class Page:
         self._origins: dict = {}
 
     def string(self, element) -> str:
-        """The element's text (its text nodes but those of scripts and styles inside it), once per element.
-
-        An element without children holds one text node at most (the parser joins adjacent text), its ``.text``:
-        read without the cost of an XPath call.
-        """
+        """The element's text (its text nodes but those of scripts and styles inside it), once per element."""
         if element not in self._strings:
-            if not len(element):
-                self._strings[element] = element.text or ""
-            elif element in self._code_holders:
-                self._strings[element] = "".join(_TEXT_BUT_CODE(element))
-            else:
-                self._strings[element] = _STRING(element)
+            code_inside = element in self._code_holders
+            self._strings[element] = "".join(_TEXT_BUT_CODE(element)) if code_inside else string_value(element)
         return self._strings[element]
 
     @cached_property
@@ -191,7 +183,7 @@ class Page:
             parts.append(section.text or "")
             for child in section:
                 if isinstance(child.tag, str) and child.tag not in NO_TEXT:
-                    parts.append(_STRING(child))
+                    parts.append(string_value(child))
                 parts.append(child.tail or "")
             parts.append(section.tail or "")
         return "".join(parts)
@@ -343,7 +335,16 @@ def clean(text: str | None) -> str:
 
 def text_of(element) -> str:
     """The element's visible text, cleaned."""
-    return clean(_STRING(element))
+    return clean(string_value(element))
+
+
+def string_value(element) -> str:
+    """XPath's ``string()`` of an element: all its text nodes, joined.
+
+    An element without children holds one text node at most (the parser joins adjacent text), its ``.text``,
+    read without the cost of an XPath call.
+    """
+    return _STRING(element) if len(element) else element.text or ""
 
 
 def first_text(matches: Iterable) -> str:
