@@ -26,7 +26,8 @@ _TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
-_CLASSED = etree.XPath("descendant-or-self::*[@class]")  # from the root element: //*, but faster
+_CLASS_VALUES = etree.XPath("//@class")
+"""Every class attribute, in document order; each value knows its element (``getparent()``): no ``get()`` needed."""
 _NO_CLASSES: frozenset[str] = frozenset()
 Compound = tuple[str | None, frozenset[str]]
 """A CSS compound selector as a tag (``None``: any) and the class names it requires."""
@@ -100,8 +101,8 @@ class Page:
         classed: dict = {}
         index: dict[str, list] = {}
         split: dict[str, frozenset[str]] = {}
-        for element in _CLASSED(self.document):
-            value = element.get("class")
+        for value in _CLASS_VALUES(self.document):
+            element = value.getparent()
             names = split.get(value)
             if names is None:
                 names = split[value] = frozenset(_CLASS_NAME.findall(value))
