@@ -79,7 +79,7 @@ def _moment(fetched_at: datetime | str | None) -> datetime | None:
 
 
 def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
-    if not body or not body.strip():
+    if not body or body.isspace():  # what strip() would leave nothing of, without copying the body
         return error_record(url, f"The page is empty: the response body has {len(body)} bytes"
                                  f"{' of whitespace' if body else ''}.")
     if looks_binary(body):
