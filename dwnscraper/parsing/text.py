@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Set
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from cssselect import HTMLTranslator
 from cssselect import parser as css_parser
@@ -105,7 +105,7 @@ class Page:
             element = value.getparent()
             names = split.get(value)
             if names is None:
-                names = split[value] = frozenset(_CLASS_NAME.findall(value))
+                names = split[value] = class_names(str(value))  # a plain str: no cache entry keeps a tree alive
                 for name in names:
                     index.setdefault(name, [])
             classed[element] = names
@@ -316,6 +316,12 @@ def _split_leftmost(tree):
     if ancestor is None or tree.combinator != " ":
         return None
     return ancestor, tree.subselector
+
+
+@lru_cache(maxsize=4096)
+def class_names(value: str) -> frozenset[str]:
+    """The class names in a class attribute; remembered across pages, whose templates repeat their classes."""
+    return frozenset(_CLASS_NAME.findall(value))
 
 
 def css(selector: str) -> Selector:
