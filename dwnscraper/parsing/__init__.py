@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from dwnscraper.parsing.article import DATE_TIME, READING_TIME, Article, texts_after
+from dwnscraper.parsing.article import DATE_TIME, READING_TIME, Article
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
 from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 LAYOUTS: tuple[Layout, ...] = (CURRENT, LEGACY, WORDPRESS)
 
-_H1 = etree.XPath("//h1")
 _TITLE = etree.XPath("//title")
 _WORDPRESS_CUES = etree.XPath(
     "boolean(//meta[@name='generator']/@content[contains(., 'WordPress')] | //@src[contains(., '/wp-content/')]"
@@ -90,7 +89,7 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     page = Page(document)
     layout = detect_layout(page)
     metadata = read_metadata(document)
-    if layout is not None or _has_article_signals(document, metadata):
+    if layout is not None or _has_article_signals(page, metadata):
         record = Article(page, layout or _layout_from_cues(page), metadata, url, fetched_at).record()
         if record["headline"]:
             if truncated(body):
@@ -116,11 +115,11 @@ def detect_layout(page: Page) -> Layout | None:
     return layout if best else None
 
 
-def _has_article_signals(document, metadata: Metadata) -> bool:
+def _has_article_signals(page: Page, metadata: Metadata) -> bool:
     """A headline with NewsArticle metadata or a reading time: an article even without known markup."""
-    if not _H1(document):
+    if not page.headings:
         return False
-    body = body_of(document)
+    body = body_of(page.document)
     return metadata.is_news_article or bool(READING_TIME.search(text_of(body) if body is not None else ""))
 
 
@@ -131,8 +130,7 @@ def _layout_from_cues(page: Page) -> Layout:
         return WORDPRESS
     if _LEGACY_CUE in page.text and _LEGACY_CUES(document):
         return LEGACY
-    headings = _H1(document)
-    after = " ".join(clean(text) for text in texts_after(headings[0])) if headings else ""
+    after = " ".join(page.cues)
     reading_time, first_date = after.find("Lesezeit"), DATE_TIME.search(after)
     return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
 
@@ -140,7 +138,7 @@ def _layout_from_cues(page: Page) -> Layout:
 def _not_found(page: Page) -> str | None:
     """The error of DWN's 404 page, which shows teaser cards like a listing; ``None`` for other pages."""
     document = page.document
-    heading = next((text_of(element) for element in _H1(document) + _TITLE(document) if text_of(element)), "")
+    heading = next((text_of(element) for element in page.headings + _TITLE(document) if text_of(element)), "")
     if any(cue in heading for cue in _NOT_FOUND):
         return f"The page is DWN's 404 page „{clean(heading)[:60]}“: there is no article at this URL."
     return None

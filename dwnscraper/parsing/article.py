@@ -13,7 +13,7 @@ from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers, starts_with_label
-from dwnscraper.parsing.text import NO_TEXT, Page, Selector, clean, first_text, text_of
+from dwnscraper.parsing.text import Page, Selector, clean, first_text, text_of
 
 DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
 UPDATED = re.compile(r"Aktualisiert:?\s*(?:¦\s*)?(" + DATE_TIME.pattern + ")")
@@ -39,9 +39,6 @@ NEVER_BODY = {"script", "style", "noscript", "iframe", "form", "button", "input"
               "img", "figure", "figcaption", "nav", "aside", "video", "audio", "picture", "object", "embed",
               "canvas", "template", "label", "header", "footer"}
 
-_H1 = etree.XPath("//h1")
-MAX_CUES = 60
-"""How many text fragments after the headline are read for cues."""
 AUTHOR_LABEL_WITHIN = 12
 """How many fragments after the headline may be an 'Autor:' label."""
 _CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
@@ -90,15 +87,13 @@ class Article:
 
     def __init__(self, page: Page, layout: Layout, metadata: Metadata, url: str, fetched_at: datetime | None):
         self.page = page
-        self.document = document = page.document
+        self.document = page.document
         self.layout = layout
         self.metadata = metadata
         self.url = url
         self.fetched_at = fetched_at
         self.warnings: list[str] = []
-        headings = _H1(document)
-        self.h1 = headings[0] if headings else None
-        self._cues: list[str] | None = None
+        self.h1 = page.headline
         self.canonical = self._canonical_url()
         self.base = self.canonical if urls.is_dwn_url(url) else url
         """Relative links resolve against the canonical URL, except in copies served elsewhere."""
@@ -117,25 +112,12 @@ class Article:
             self.warnings.append(f"{field} not found in the page.")
         return None
 
-    @property
-    def cues(self) -> list[str]:
-        """Visible text fragments after the headline, where kicker, dates and reading time stand."""
-        if self._cues is None:
-            self._cues = [clean(text) for text in texts_after(self.h1)] if self.h1 is not None else []
-        return self._cues
-
-    def first_cues(self, count: int) -> list[str]:
-        """The first ``count`` of :attr:`cues`, without reading all of them when they were not read yet."""
-        if self._cues is not None or self.h1 is None:
-            return self.cues[:count]
-        return [clean(text) for text in texts_after(self.h1, count)]
-
     def select(self, selector: Selector, context=None) -> list:
         """The matches of one of the layout's selectors below ``context`` (default: the whole page)."""
         return selector(self.document if context is None else context, self.page)
 
     def cue_text(self) -> str:
-        return " ¦ ".join(self.cues)
+        return " ¦ ".join(self.page.cues)
 
     def record(self) -> dict:
         layout, meta = self.layout, self.metadata
@@ -283,7 +265,7 @@ class Article:
         """The fragment after an 'Autor:' label among the first twelve after the headline."""
         if not self.page.mentions("Autor"):
             return []
-        cues = self.first_cues(AUTHOR_LABEL_WITHIN + 1)
+        cues = self.page.first_cues(AUTHOR_LABEL_WITHIN + 1)
         for position, text in enumerate(cues[:AUTHOR_LABEL_WITHIN]):
             if text in {"Autor", "Autor:", "Autorin", "Autorin:"} and position + 1 < len(cues):
                 return [cues[position + 1]]
@@ -352,7 +334,7 @@ class Article:
         return walker.blocks, paywalled or walker.hit_paywall or self._paywall_cue()
 
     def _paragraph_container(self):
-        candidates = _paragraph_parents(self.document)
+        candidates = _paragraph_parents(self.page)
         if not candidates:
             return None
         return max(candidates, key=lambda element: sum(len(text_of(p)) for p in element if p.tag == "p"))
@@ -361,16 +343,16 @@ class Article:
         return self.page.mentions(*PAYWALL_CUES) and bool(_PAYWALL_TEXT(self.document))
 
 
-def _paragraph_parents(document) -> list:
+def _paragraph_parents(page: Page) -> list:
     """The elements holding a run of paragraphs, in document order.
 
     The XPath ``//*[count(p | h2 | h3 | blockquote | ul | ol) >= 2][p][not(.//h1)][not(ancestor-or-self::nav
     or ancestor-or-self::footer or ancestor-or-self::aside or ancestor-or-self::header)]``, answered by testing
     only the parents of paragraphs instead of every element of the page.
     """
-    above_headline = {ancestor for h1 in _H1(document) for ancestor in h1.iterancestors()}
+    above_headline = {ancestor for h1 in page.headings for ancestor in h1.iterancestors()}
     return [
-        element for element in _PARAGRAPH_HOLDERS(document)
+        element for element in _PARAGRAPH_HOLDERS(page.document)
         if element not in above_headline
         and sum(1 for child in element if child.tag in RUN_TAGS) >= MIN_RUN
         and not any(ancestor.tag in NOT_IN_RUN for ancestor in (element, *element.iterancestors()))
@@ -447,56 +429,6 @@ class BodyWalker:
 def _next_is_br(element) -> bool:
     following = element.getnext()
     return following is not None and following.tag == "br" and not (element.tail or "").strip()
-
-
-def texts_after(element, limit: int = MAX_CUES) -> list[str]:
-    """The first ``limit`` text nodes after ``element`` (not inside it) with more than XPath whitespace, outside
-    scripts and styles, in document order.
-
-    The XPath ``following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 60]``,
-    answered by walking forward from ``element`` until enough are found instead of testing the rest of the page.
-    """
-    found: list[str] = []
-    ancestors = list(element.iterancestors())
-    node = element
-    for level, parent in enumerate(ancestors + [None]):
-        if not any(ancestor.tag in NO_TEXT for ancestor in ancestors[level:]):
-            _keep(node.tail, found)
-            for sibling in node.itersiblings():
-                if len(found) >= limit:
-                    break
-                _texts_in(sibling, found, limit)
-        if len(found) >= limit or parent is None:
-            break
-        node = parent
-    return found[:limit]
-
-
-def _texts_in(tree, found: list[str], limit: int) -> None:
-    """Append the texts in ``tree`` and its tail, in document order, until ``found`` holds ``limit``.
-
-    A subtree without scripts and styles is read by lxml's ``itertext()``; one with them, child by child.
-    """
-    if not isinstance(tree.tag, str) or tree.tag in NO_TEXT:
-        pass
-    elif next(tree.iter(*NO_TEXT), None) is None:
-        for text in tree.itertext():
-            _keep(text, found)
-            if len(found) >= limit:
-                return
-    else:
-        _keep(tree.text, found)
-        for child in tree:
-            _texts_in(child, found, limit)
-            if len(found) >= limit:
-                return
-    _keep(tree.tail, found)
-
-
-def _keep(text: str | None, found: list[str]) -> None:
-    """``text`` joins ``found`` when XPath's ``normalize-space()`` leaves something of it."""
-    if text and text.strip(" \t\r\n"):
-        found.append(text)
 
 
 def _minutes(text: str) -> int | None:

@@ -26,6 +26,9 @@ _TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
+_H1 = etree.XPath("//h1")
+MAX_CUES = 60
+"""How many text fragments after the headline are read for cues."""
 _CLASS_VALUES = etree.XPath("//@class")
 """Every class attribute, in document order; each value knows its element (``getparent()``): no ``get()`` needed."""
 _NO_CLASSES: frozenset[str] = frozenset()
@@ -47,6 +50,33 @@ class Page:
         self._texts: dict = {}
         self._absolute: dict = {}
         self._origins: dict = {}
+        self._cues: list[str] | None = None
+
+    @cached_property
+    def headings(self) -> list:
+        """The page's ``<h1>`` elements, in document order."""
+        return _H1(self.document)
+
+    @property
+    def headline(self):
+        """The first ``<h1>``, ``None`` when the page has none."""
+        return self.headings[0] if self.headings else None
+
+    @property
+    def cues(self) -> list[str]:
+        """The cleaned visible text fragments after the first ``<h1>``, where kicker, dates and reading time stand.
+
+        Read once a page: both the layout guess of a drifted page and the article's fallbacks consult them.
+        """
+        if self._cues is None:
+            self._cues = [clean(text) for text in texts_after(self.headline)] if self.headline is not None else []
+        return self._cues
+
+    def first_cues(self, count: int) -> list[str]:
+        """The first ``count`` of :attr:`cues`, without reading all of them when they were not read yet."""
+        if self._cues is not None or self.headline is None:
+            return self.cues[:count]
+        return [clean(text) for text in texts_after(self.headline, count)]
 
     def string(self, element) -> str:
         """The element's text (its text nodes but those of scripts and styles inside it), once per element."""
@@ -361,6 +391,56 @@ def first_text(matches: Iterable) -> str:
         if text:
             return text
     return ""
+
+
+def texts_after(element, limit: int = MAX_CUES) -> list[str]:
+    """The first ``limit`` text nodes after ``element`` (not inside it) with more than XPath whitespace, outside
+    scripts and styles, in document order.
+
+    The XPath ``following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 60]``,
+    answered by walking forward from ``element`` until enough are found instead of testing the rest of the page.
+    """
+    found: list[str] = []
+    ancestors = list(element.iterancestors())
+    node = element
+    for level, parent in enumerate(ancestors + [None]):
+        if not any(ancestor.tag in NO_TEXT for ancestor in ancestors[level:]):
+            _keep(node.tail, found)
+            for sibling in node.itersiblings():
+                if len(found) >= limit:
+                    break
+                _texts_in(sibling, found, limit)
+        if len(found) >= limit or parent is None:
+            break
+        node = parent
+    return found[:limit]
+
+
+def _texts_in(tree, found: list[str], limit: int) -> None:
+    """Append the texts in ``tree`` and its tail, in document order, until ``found`` holds ``limit``.
+
+    A subtree without scripts and styles is read by lxml's ``itertext()``; one with them, child by child.
+    """
+    if not isinstance(tree.tag, str) or tree.tag in NO_TEXT:
+        pass
+    elif next(tree.iter(*NO_TEXT), None) is None:
+        for text in tree.itertext():
+            _keep(text, found)
+            if len(found) >= limit:
+                return
+    else:
+        _keep(tree.text, found)
+        for child in tree:
+            _texts_in(child, found, limit)
+            if len(found) >= limit:
+                return
+    _keep(tree.tail, found)
+
+
+def _keep(text: str | None, found: list[str]) -> None:
+    """``text`` joins ``found`` when XPath's ``normalize-space()`` leaves something of it."""
+    if text and text.strip(" \t\r\n"):
+        found.append(text)
 
 
 def looks_binary(body: bytes) -> bool:
