@@ -119,9 +119,18 @@ def _blank(text: str | None) -> bool:
 
 
 def starts_with_label(element) -> bool:
-    """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs."""
+    """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs.
+
+    Most elements tested are answered by their first character of text: it must be the label's first.
+    """
     seen = ""  # normalized so far, without leading space
     for chunk in element.itertext():
+        if not seen:
+            chunk = chunk.lstrip(" \t\r\n")
+            if not chunk:
+                continue
+            if chunk[0] != MORE_ON_TOPIC_LABEL[0]:
+                return False
         for start in range(0, len(chunk), _READ_AT_ONCE):  # a long style or script is not read whole
             seen = _XPATH_SPACE.sub(" ", seen + chunk[start:start + _READ_AT_ONCE]).lstrip(" ")
             if len(seen) > len(MORE_ON_TOPIC_LABEL):
