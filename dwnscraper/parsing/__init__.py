@@ -38,12 +38,15 @@ LAYOUTS: tuple[Layout, ...] = (CURRENT, LEGACY, WORDPRESS)
 
 _TITLE = etree.XPath("//title")
 _WORDPRESS_CUES = etree.XPath(
-    "boolean(//meta[@name='generator']/@content[contains(., 'WordPress')] | //@src[contains(., '/wp-content/')]"
-    " | //link/@href[contains(., '/wp-content/')])"
+    "boolean(/descendant::meta[@name='generator']/@content[contains(., 'WordPress')]"
+    " | /descendant::*/@src[contains(., '/wp-content/')] | /descendant::link/@href[contains(., '/wp-content/')])"
 )
-"""Tests attributes, not their elements: a quarter of the time of ``//*[contains(@src, …)]``."""
+"""Tests attributes, not their elements: a quarter of the time of ``//*[contains(@src, …)]``.
+
+Spelled with ``/descendant::`` rather than ``//``, which has libxml2 collect every node of the page first.
+"""
 _LEGACY_CUE = "Benachrichtigung über neue Artikel"
-_LEGACY_CUES = etree.XPath(f"//text()[contains(., '{_LEGACY_CUE}')][not(ancestor::script)]")
+_LEGACY_CUES = etree.XPath(f"/descendant::text()[contains(., '{_LEGACY_CUE}')][not(ancestor::script)]")
 _COOKIE_ACCEPT = etree.XPath(
     "//*[@id='ck_accept' or contains(@class, 'ck_accept') or @name='ck_accept' or @data-action='ck_accept']"
 )
