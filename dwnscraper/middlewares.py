@@ -30,10 +30,6 @@ def origin(url: str) -> tuple[str, int]:
     return (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
 
 
-def is_live_site(site: str) -> bool:
-    return is_dwn_url(site)
-
-
 def moved(url: str, to: str) -> str:
     """``url`` with the scheme and host of ``to``; path and query kept, fragment dropped."""
     parts, target = urlsplit(url), urlsplit(to)
@@ -54,7 +50,7 @@ class SiteMirrorMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         site = crawler.settings.get("DWN_SITE")
-        if is_live_site(site):
+        if is_dwn_url(site):
             raise NotConfigured("DWN_SITE is the live site")
         return cls(site)
 
@@ -88,7 +84,7 @@ class OffsiteGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         site = crawler.settings.get("DWN_SITE")
-        if is_live_site(site):
+        if is_dwn_url(site):
             allowed = {(host, port) for host in (LIVE_HOST, f"www.{LIVE_HOST}") for port in DEFAULT_PORTS.values()}
         else:
             allowed = {origin(site)}

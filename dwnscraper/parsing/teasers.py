@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing.text import Page, body_of, clean, css, text_of
+from dwnscraper.parsing.text import Page, body_of, clean, css, keep_shown, text_of
 
 CARDS = css("div.boxtext")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
@@ -217,17 +217,12 @@ class CardParts:
             self.sponsored = True
         hidden = hidden or self._hides(element)
         if not hidden:
-            self._keep(element.text)
+            keep_shown(element.text, self.loose)
         for child in element:
             if isinstance(child.tag, str):
                 self._visit(child, hidden)
             if not hidden:
-                self._keep(child.tail)
-
-    def _keep(self, text: str | None) -> None:
-        """Texts that XPath's ``normalize-space()`` leaves something of."""
-        if text and text.strip(" \t\r\n"):
-            self.loose.append(text)
+                keep_shown(child.tail, self.loose)
 
 
 def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:

@@ -405,7 +405,7 @@ def texts_after(element, limit: int = MAX_CUES) -> list[str]:
     node = element
     for level, parent in enumerate(ancestors + [None]):
         if not any(ancestor.tag in NO_TEXT for ancestor in ancestors[level:]):
-            _keep(node.tail, found)
+            keep_shown(node.tail, found)
             for sibling in node.itersiblings():
                 if len(found) >= limit:
                     break
@@ -425,19 +425,19 @@ def _texts_in(tree, found: list[str], limit: int) -> None:
         pass
     elif next(tree.iter(*NO_TEXT), None) is None:
         for text in tree.itertext():
-            _keep(text, found)
+            keep_shown(text, found)
             if len(found) >= limit:
                 return
     else:
-        _keep(tree.text, found)
+        keep_shown(tree.text, found)
         for child in tree:
             _texts_in(child, found, limit)
             if len(found) >= limit:
                 return
-    _keep(tree.tail, found)
+    keep_shown(tree.tail, found)
 
 
-def _keep(text: str | None, found: list[str]) -> None:
+def keep_shown(text: str | None, found: list[str]) -> None:
     """``text`` joins ``found`` when XPath's ``normalize-space()`` leaves something of it."""
     if text and text.strip(" \t\r\n"):
         found.append(text)
