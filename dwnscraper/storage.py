@@ -104,6 +104,16 @@ COVERAGE_FIELDS = {
 }
 """Field name -> SQL condition that an article row has it; the coverage report's columns."""
 
+
+
+def coverage_columns(expression: str) -> str:
+    """SQL select columns, one per coverage field, named after it: ``expression`` with ``{share}``
+    standing for the share (0..1) of the grouped article rows that have the field."""
+    return ", ".join(
+        expression.format(share=f"avg(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)") + f" AS [{field}]"
+        for field, condition in COVERAGE_FIELDS.items())
+
+
 migrations = Migrations("dwnscraper")
 
 
@@ -456,8 +466,7 @@ class Archive:
 
     def coverage(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per layout, the number of articles fetched in ``run_id`` and the share having each field."""
-        shares = ", ".join(f"avg(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END) AS [{field}]"
-                           for field, condition in COVERAGE_FIELDS.items())
+        shares = coverage_columns("{share}")
         rows = self.db.query(
             f"SELECT layout, count(*) AS articles, {shares} FROM articles "
             "WHERE crawl_run_id = ? GROUP BY layout ORDER BY layout", [run_id])
@@ -706,8 +715,7 @@ def articles_per_section_and_month(db: Database) -> list[dict[str, Any]]:
 def coverage_per_layout(db: Database) -> list[dict[str, Any]]:
     """One row per field (the first: the article count), one column per layout: the percentage
     of that layout's articles having the field."""
-    shares = ", ".join(f"round(100.0 * avg(CASE WHEN {condition} THEN 1 ELSE 0 END), 1) AS [{field}]"
-                       for field, condition in COVERAGE_FIELDS.items())
+    shares = coverage_columns("round(100.0 * {share}, 1)")
     per_layout = list(db.query(
         f"SELECT layout, count(*) AS articles, {shares} FROM articles GROUP BY layout ORDER BY layout"))
     return [{"field": field, **{row["layout"]: row[field] for row in per_layout}}
