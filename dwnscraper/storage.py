@@ -105,7 +105,6 @@ COVERAGE_FIELDS = {
 """Field name -> SQL condition that an article row has it; the coverage report's columns."""
 
 
-
 def coverage_columns(expression: str) -> str:
     """SQL select columns, one per coverage field, named after it: ``expression`` with ``{share}``
     standing for the share (0..1) of the grouped article rows that have the field."""
