@@ -25,8 +25,8 @@ CONTENT_LINKS = etree.XPath(
 )
 
 _LINKS = etree.XPath(".//a[@href]")
-DATE_CLASS = "pubdate"
-"""A card's date: ``.pubdate``."""
+DATED = css(".pubdate")
+"""A card's date."""
 SPONSOR_CLASSES = ("sponsor", "anzeige")
 """Parts of a class attribute marking a sponsored card."""
 LOOSE_TEXT_HIDDEN_IN = {"a", "script", "style"}
@@ -196,7 +196,7 @@ class CardParts:
     """
 
     def __init__(self, element, page: Page):
-        self._page_dated = set(page.by_class.get(DATE_CLASS, ()))
+        self._page_dated = set(DATED(page.document, page))
         self.links: list = []
         self.dated: list = []
         self.loose: list[str] = []

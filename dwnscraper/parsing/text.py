@@ -31,6 +31,8 @@ MAX_CUES = 60
 """How many text fragments after the headline are read for cues."""
 _CLASS_VALUES = etree.XPath("//@class")
 """Every class attribute, in document order; each value knows its element (``getparent()``): no ``get()`` needed."""
+_ASKED: set[str] = set()
+"""Every class name a compiled :class:`Selector` may ask a page about: a page's index holds only these."""
 _NO_CLASSES: frozenset[str] = frozenset()
 Compound = tuple[str | None, frozenset[str]]
 """A CSS compound selector as a tag (``None``: any) and the class names it requires."""
@@ -127,24 +129,25 @@ class Page:
 
     @cached_property
     def _class_index(self) -> tuple[dict, dict[str, list]]:
-        """``_classed`` and ``by_class`` in one pass; each distinct class attribute is split once."""
+        """``_classed`` and ``by_class`` in one pass, of the class names selectors ask for.
+
+        A page wears some 600 class attributes, of which a dozen or two hold such a name: the rest (menus,
+        footer, consent dialog) cost one lookup each.
+        """
         classed: dict = {}
         index: dict[str, list] = {}
-        split: dict[str, frozenset[str]] = {}
         for value in _CLASS_VALUES(self.document):
-            element = value.getparent()
-            names = split.get(value)
-            if names is None:
-                names = split[value] = class_names(str(value))  # a plain str: no cache entry keeps a tree alive
+            names = asked_classes(str(value))  # a plain str: no cache entry keeps a tree alive
+            if names:
+                element = value.getparent()
+                classed[element] = names
                 for name in names:
-                    index.setdefault(name, [])
-            classed[element] = names
-            for name in names:
-                index[name].append(element)
+                    index.setdefault(name, []).append(element)
         return classed, index
 
     @property
     def classes(self) -> Set[str]:
+        """The class names selectors ask for that the page wears."""
         return self.by_class.keys()
 
     def having(self, compounds: Iterable[tuple[str | None, frozenset[str]]]) -> list:
@@ -250,6 +253,7 @@ class Selector:
         self._xpath = etree.XPath(_TRANSLATOR.css_to_xpath(css))
         branches = [branch.parsed_tree for branch in css_parser.parse(css)]
         self._needs = tuple(frozenset(_required_classes(branch)) for branch in branches)
+        _ask_for(frozenset().union(*self._needs))
         compounds = [_tag_and_classes(branch) for branch in branches]
         self._compounds = compounds if all(compounds) else None
         self._simple = [_simple(branch) for branch in branches]
@@ -348,10 +352,18 @@ def _split_leftmost(tree):
     return ancestor, tree.subselector
 
 
+def _ask_for(names: Set[str]) -> None:
+    """Add class names to those the page indexes hold (a selector matches only elements wearing its own)."""
+    if not names <= _ASKED:
+        _ASKED.update(names)
+        asked_classes.cache_clear()
+
+
 @lru_cache(maxsize=4096)
-def class_names(value: str) -> frozenset[str]:
-    """The class names in a class attribute; remembered across pages, whose templates repeat their classes."""
-    return frozenset(_CLASS_NAME.findall(value))
+def asked_classes(value: str) -> frozenset[str]:
+    """The class names in a class attribute that selectors ask for; remembered across pages, whose templates
+    repeat their classes."""
+    return frozenset(_CLASS_NAME.findall(value)) & _ASKED
 
 
 def css(selector: str) -> Selector:
@@ -509,8 +521,11 @@ def _content_type(headers: Mapping[str, str] | None) -> str | None:
 
 @cache
 def _parser(encoding: str) -> etree.HTMLParser:
-    """lxml's plain HTML parser: the tree of ``lxml.html``'s, without its Python class lookup for each element."""
-    return etree.HTMLParser(encoding=encoding, remove_comments=True)
+    """lxml's plain HTML parser: the tree of ``lxml.html``'s, without its Python class lookup for each element.
+
+    No parser keeps a table of ``id`` attributes: nothing looks elements up by ``id()``.
+    """
+    return etree.HTMLParser(encoding=encoding, remove_comments=True, collect_ids=False)
 
 
 def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
@@ -527,5 +542,10 @@ def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
 
 
 def body_of(document):
-    """The document's ``<body>`` element, ``None`` when it has none."""
-    return next(document.getroottree().iter("body"), None)
+    """The document's ``<body>`` element, ``None`` when it has none.
+
+    The parser puts it below the root, where ``find()`` takes it at once: ``next(iter("body"))`` would walk the
+    whole page, since lxml's iterator looks ahead for a next match.
+    """
+    body = document.find("body")
+    return body if body is not None else next(document.getroottree().iter("body"), None)
