@@ -91,7 +91,7 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
         return error_record(url, "The page holds no HTML elements.")
     page = Page(document)
     layout = detect_layout(page)
-    metadata = read_metadata(document)
+    metadata = read_metadata(page)
     if layout is not None or _has_article_signals(page, metadata):
         record = Article(page, layout or _layout_from_cues(page), metadata, url, fetched_at).record()
         if record["headline"]:

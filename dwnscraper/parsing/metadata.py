@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from dwnscraper.parsing.text import clean
+from dwnscraper.parsing.text import Page, clean
 
-_HEAD_TAGS = ("meta", "link", "script")
-"""The tags metadata stands in; one ``iter()`` over them costs half of an XPath apiece."""
 _TEXT_NODES = etree.XPath("text()")
 _JSON_LD_TYPE = "application/ld+json"
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle"}
@@ -59,8 +57,8 @@ class Metadata:
 _WANTED_META = ("og:title", "og:description", "description", "article:published_time", "article:section", "og:type")
 
 
-def read_metadata(document) -> Metadata:
-    tags = _HeadTags(document)
+def read_metadata(page: Page) -> Metadata:
+    tags = _HeadTags(page.by_tag)
     first = _first_meta_contents(tags.meta)
     meta = {name: clean(first[name]) for name in _WANTED_META if clean(first.get(name))}
     canonical = tags.canonical
@@ -72,25 +70,23 @@ def read_metadata(document) -> Metadata:
 
 
 class _HeadTags:
-    """The page's metadata elements, in document order, from one walk over the whole page (not only ``<head>``).
+    """The page's metadata, in document order, from its ``meta``, ``link`` and ``script`` elements anywhere (not
+    only in ``<head>``).
 
     ``meta``: ``//meta[@content]``; ``canonical``: ``//link[@rel='canonical']/@href``; ``json_ld``:
     ``//script[@type='application/ld+json']/text()``.
     """
 
-    def __init__(self, document):
-        self.meta: list = []
-        self.canonical: list[str] = []
-        self.json_ld: list[str] = []
-        for element in document.iter(*_HEAD_TAGS):
-            if element.tag == "meta":
-                if element.get("content") is not None:
-                    self.meta.append(element)
-            elif element.tag == "link":
-                if element.get("rel") == "canonical" and element.get("href") is not None:
-                    self.canonical.append(element.get("href"))
-            elif element.get("type") == _JSON_LD_TYPE:
-                self.json_ld.extend(_TEXT_NODES(element))
+    def __init__(self, by_tag: dict[str, list]):
+        self.meta: list = [element for element in by_tag["meta"] if element.get("content") is not None]
+        self.canonical: list[str] = [
+            element.get("href") for element in by_tag["link"]
+            if element.get("rel") == "canonical" and element.get("href") is not None
+        ]
+        self.json_ld: list[str] = [
+            text for element in by_tag["script"] if element.get("type") == _JSON_LD_TYPE
+            for text in _TEXT_NODES(element)
+        ]
 
 
 def _first_meta_contents(tags: list) -> dict[str, str]:

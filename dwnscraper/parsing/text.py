@@ -26,7 +26,8 @@ _TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
-_H1 = etree.XPath("//h1")
+POOLED_TAGS = ("h1", "meta", "link", "script", "style")
+"""The tags a page is read for by name alone: its headings, its metadata, its code."""
 MAX_CUES = 60
 """How many text fragments after the headline are read for cues."""
 _CLASS_VALUES = etree.XPath("//@class")
@@ -55,9 +56,20 @@ class Page:
         self._cues: list[str] | None = None
 
     @cached_property
+    def by_tag(self) -> dict[str, list]:
+        """The page's elements of each of :data:`POOLED_TAGS`, in document order, from one walk over the page.
+
+        Any walk over a page of 2,000 elements costs about as much as the next, whatever it looks for.
+        """
+        pooled: dict[str, list] = {tag: [] for tag in POOLED_TAGS}
+        for element in self.document.iter(*POOLED_TAGS):
+            pooled[element.tag].append(element)
+        return pooled
+
+    @property
     def headings(self) -> list:
         """The page's ``<h1>`` elements, in document order."""
-        return _H1(self.document)
+        return self.by_tag["h1"]
 
     @property
     def headline(self):
@@ -91,15 +103,17 @@ class Page:
     def _code_holders(self) -> set:
         """Elements of the body with a script or style somewhere inside them (rare: an embed in a paragraph).
 
-        ``iter()`` finds the code faster than an XPath; code directly in the body adds no holder.
+        Code directly in the body adds no holder, code in the head none either.
         """
         body = body_of(self.document)
-        holders = set()
-        for code in body.iter(*NO_TEXT) if body is not None else ():
+        holders: set = set()
+        for code in (*self.by_tag["script"], *self.by_tag["style"]) if body is not None else ():
+            climbed = []
             for ancestor in code.iterancestors():
                 if ancestor is body or ancestor in holders:
+                    holders.update(climbed)
                     break
-                holders.add(ancestor)
+                climbed.append(ancestor)
         return holders
 
     def absolute(self, href: str | None, base: str) -> str | None:
