@@ -26,8 +26,8 @@ _TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
-POOLED_TAGS = ("h1", "meta", "link", "script", "style")
-"""The tags a page is read for by name alone: its headings, its metadata, its code."""
+POOLED_TAGS = ("h1", "title", "meta", "link", "script", "style")
+"""The tags a page is read for by name alone: its headings and title, its metadata, its code."""
 MAX_CUES = 60
 """How many text fragments after the headline are read for cues."""
 _CLASS_VALUES = etree.XPath("//@class")
