@@ -183,7 +183,7 @@ class Article:
         return found or []
 
     def _canonical_url(self) -> str:
-        link = self.metadata.canonical and urls.absolute(self.metadata.canonical, self.url)
+        link = self.metadata.canonical and self.page.absolute(self.metadata.canonical, self.url)
         if link and urls.is_dwn_url(link):
             canonical = urls.canonical_url(link)
             if canonical:
@@ -295,7 +295,7 @@ class Article:
                 image = images[0]
                 source = image.get("src") or image.get("data-src") or image.get("data-lazy-src")
             caption, credit = split_credit(text_of(captions[0]) if captions else "")
-            return {"url": urls.absolute(source, self.base), "caption": caption, "credit": credit}
+            return {"url": self.page.absolute(source, self.base), "caption": caption, "credit": credit}
         return None
 
     def _image_after_headline(self, headline: str) -> dict | None:
@@ -309,7 +309,7 @@ class Article:
         if credit is None and clean(image.get("title")) != headline:
             return None
         source = image.get("src") or image.get("data-src")
-        return {"url": urls.absolute(source, self.base), "caption": caption if credit else None, "credit": credit}
+        return {"url": self.page.absolute(source, self.base), "caption": caption if credit else None, "credit": credit}
 
     def _topics(self) -> list[str]:
         found = self.pick("topics", [
@@ -453,7 +453,12 @@ def _first_topic_box(document):
     holders: dict = {}  # each ancestor of a link, in the order of its first link, then outermost first
     for link in document.iter("a"):
         if TOPIC_PATH in link.get("href", ""):
-            holders.update(dict.fromkeys(reversed(list(link.iterancestors()))))
+            unseen = []  # the ancestors below the first one seen: those above it are all in already
+            for ancestor in link.iterancestors():
+                if ancestor in holders:
+                    break
+                unseen.append(ancestor)
+            holders.update(dict.fromkeys(reversed(unseen)))
     labelled: dict = {}
 
     def is_labelled(element) -> bool:
