@@ -24,6 +24,8 @@ _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
 _STRING = etree.XPath("string()", smart_strings=False)
 _TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+BINARY_SAMPLE = 4096
+"""How many leading bytes :func:`looks_binary` reads."""
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
 POOLED_TAGS = ("h1", "title", "meta", "link", "script", "style")
@@ -473,8 +475,8 @@ def looks_binary(body: bytes) -> bool:
     """True for bodies that are no text at all (images, archives, random bytes)."""
     if read_bom(body)[0]:
         return False
-    sample = body[:4096]
-    return b"\x00" in sample or len(_CONTROL_BYTES.findall(sample)) > len(sample) // 100
+    sample = min(len(body), BINARY_SAMPLE)  # read in place: a slice would copy it
+    return body.find(b"\x00", 0, sample) >= 0 or len(_CONTROL_BYTES.findall(body, 0, sample)) > sample // 100
 
 
 _MAGIC = ((b"\xff\xd8\xff", "a JPEG image"), (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"),
