@@ -125,14 +125,24 @@ def _has_article_signals(page: Page, metadata: Metadata) -> bool:
 
 def _layout_from_cues(page: Page) -> Layout:
     """A page whose class names all changed: the era shows in its generator and its text order."""
-    document = page.document
     if _is_wordpress(page):
         return WORDPRESS
-    if _LEGACY_CUE in page.text and _LEGACY_CUES(document):
+    if _shows_legacy_cue(page):
         return LEGACY
     after = " ".join(page.cues)
     reading_time, first_date = after.find("Lesezeit"), DATE_TIME.search(after)
     return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
+
+
+def _shows_legacy_cue(page: Page) -> bool:
+    """Whether a text node outside scripts holds the legacy layout's notification label.
+
+    The texts after the headline, which the layout guess reads anyway, answer for most legacy pages without the
+    XPath :data:`_LEGACY_CUES`, a walk over every text node of the page.
+    """
+    return any(_LEGACY_CUE in text for text in page.shown_after) or (
+        _LEGACY_CUE in page.text and bool(_LEGACY_CUES(page.document))
+    )
 
 
 def _is_wordpress(page: Page) -> bool:

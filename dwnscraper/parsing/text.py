@@ -55,6 +55,7 @@ class Page:
         self._texts: dict = {}
         self._absolute: dict = {}
         self._origins: dict = {}
+        self._after: list[str] | None = None
         self._cues: list[str] | None = None
 
     @cached_property
@@ -79,18 +80,25 @@ class Page:
         return self.headings[0] if self.headings else None
 
     @property
-    def cues(self) -> list[str]:
-        """The cleaned visible text fragments after the first ``<h1>``, where kicker, dates and reading time stand.
+    def shown_after(self) -> list[str]:
+        """The visible text nodes after the first ``<h1>`` (:func:`texts_after`), as they stand.
 
         Read once a page: both the layout guess of a drifted page and the article's fallbacks consult them.
         """
+        if self._after is None:
+            self._after = texts_after(self.headline) if self.headline is not None else []
+        return self._after
+
+    @property
+    def cues(self) -> list[str]:
+        """The cleaned :attr:`shown_after`, where kicker, dates and reading time stand."""
         if self._cues is None:
-            self._cues = [clean(text) for text in texts_after(self.headline)] if self.headline is not None else []
+            self._cues = [clean(text) for text in self.shown_after]
         return self._cues
 
     def first_cues(self, count: int) -> list[str]:
         """The first ``count`` of :attr:`cues`, without reading all of them when they were not read yet."""
-        if self._cues is not None or self.headline is None:
+        if self._after is not None or self.headline is None:
             return self.cues[:count]
         return [clean(text) for text in texts_after(self.headline, count)]
 
