@@ -60,7 +60,8 @@ _WANTED_META = ("og:title", "og:description", "description", "article:published_
 def read_metadata(page: Page) -> Metadata:
     tags = _HeadTags(page.by_tag)
     first = _first_meta_contents(tags.meta)
-    meta = {name: clean(first[name]) for name in _WANTED_META if clean(first.get(name))}
+    cleaned = {name: clean(first.get(name)) for name in _WANTED_META}
+    meta = {name: value for name, value in cleaned.items() if value}
     canonical = tags.canonical
     return Metadata(
         json_ld=_news_article(tags.json_ld),
