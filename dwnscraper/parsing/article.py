@@ -320,8 +320,7 @@ class Article:
 
     def _topic_box_links(self) -> list:
         """The /thema/ links of the first 'Mehr zum Thema' box."""
-        labelled = self.page.may_hold(MORE_ON_TOPIC_TEXT, starts_with_label)
-        box = _first_topic_box(self.document) if labelled else None
+        box = _first_topic_box(self.page.scopes(MORE_ON_TOPIC_TEXT, starts_with_label))
         return _THEMA_LINKS(box) if box is not None else []
 
     def _body(self) -> tuple[list[dict], bool]:
@@ -443,15 +442,16 @@ def _words(text: str) -> int:
     return len(WORD.findall(text))
 
 
-def _first_topic_box(document):
-    """The first of the innermost elements holding /thema/ links whose text starts with 'Mehr zum Thema', or ``None``.
+def _first_topic_box(scopes: list):
+    """The first of the innermost elements holding /thema/ links whose text starts with 'Mehr zum Thema', or ``None``;
+    from the subtrees ``scopes`` (:meth:`Page.scopes`) that hold all such elements.
 
     First in the order of the first link each holds, then outermost first. The XPath
     ``//*[.//a[…]][starts-with(normalize-space(.), …)][not(*[…])]``, answered by climbing from the links
     instead of testing every element of the page, and by testing their ancestors only up to the first box.
     """
     holders: dict = {}  # each ancestor of a link, in the order of its first link, then outermost first
-    for link in document.iter("a"):
+    for link in (link for scope in scopes for link in scope.iter("a")):
         if TOPIC_PATH in link.get("href", ""):
             unseen = []  # the ancestors below the first one seen: those above it are all in already
             for ancestor in link.iterancestors():

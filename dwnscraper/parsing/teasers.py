@@ -36,12 +36,12 @@ MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
 _READ_AT_ONCE = 64
 _LABEL_STARTS = etree.XPath(
-    f"/descendant::text()[contains(., '{MORE_ON_TOPIC_LABEL[0]}')]"
+    f"descendant::text()[contains(., '{MORE_ON_TOPIC_LABEL[0]}')]"
     f"[starts-with(normalize-space(.), '{MORE_ON_TOPIC_LABEL[0]}')]"
 )
-"""The text nodes a 'Mehr zum Thema' label may start with, in document order.
+"""The text nodes below an element that a 'Mehr zum Thema' label may start with, in document order.
 
-``/descendant::`` spares libxml2 the node set of ``//``'s every node, and the cheap ``contains()`` spares it
+``descendant::`` spares libxml2 the node set of ``//``'s every node, and the cheap ``contains()`` spares it
 normalizing most texts (a sixth of the time of ``//text()[starts-with(normalize-space(.), …)]``'s filtering).
 """
 _STRING = etree.XPath("string()", smart_strings=False)
@@ -68,7 +68,7 @@ def article_teasers(page: Page, base_url: str) -> list[dict]:
 
 def cue_teasers(page: Page, base_url: str) -> list[dict]:
     """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
-    labels = more_on_topic_labels(page.document) if page.may_hold(MORE_ON_TOPIC_TEXT, _is_label_tag) else []
+    labels = more_on_topic_labels(page.scopes(MORE_ON_TOPIC_TEXT, _is_label_tag))
     for label in labels:
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)
@@ -81,15 +81,16 @@ def _is_label_tag(element) -> bool:
     return element.tag in LABEL_TAGS
 
 
-def more_on_topic_labels(document) -> list:
-    """The label elements without /thema/ links whose text starts with 'Mehr zum Thema', in document order.
+def more_on_topic_labels(scopes: list) -> list:
+    """The label elements without /thema/ links whose text starts with 'Mehr zum Thema', in document order, from
+    the subtrees ``scopes`` (:meth:`Page.scopes`) that hold them all.
 
     The XPath ``//*[self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]
     [starts-with(normalize-space(.), 'Mehr zum Thema')][not(.//a[contains(@href, '/thema/')])]``, answered by
     climbing from the text nodes such a label can start with instead of normalizing the text of every element.
     """
     labels = []
-    for text in _LABEL_STARTS(document):
+    for text in (text for scope in scopes for text in _LABEL_STARTS(scope)):
         seen = _XPATH_SPACE.sub(" ", text).lstrip(" ")
         if seen.startswith(MORE_ON_TOPIC_LABEL) or MORE_ON_TOPIC_LABEL.startswith(seen):
             labels.extend(

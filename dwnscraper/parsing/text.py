@@ -230,31 +230,39 @@ class Page:
         return _STRING(self.document)
 
     @cached_property
+    def _shown_parts(self) -> list[tuple[object, str]]:
+        """:attr:`shown_text` in pieces: ``(element, its string value)`` for each element below the root's children
+        but scripts and styles, ``(None, text)`` for the text around them."""
+        parts: list[tuple[object, str]] = [(None, self.document.text or "")]
+        for section in self.document:
+            parts.append((None, section.text or ""))
+            for child in section:
+                if isinstance(child.tag, str) and child.tag not in NO_TEXT:
+                    parts.append((child, string_value(child)))
+                parts.append((None, child.tail or ""))
+            parts.append((None, section.tail or ""))
+        return parts
+
+    @cached_property
     def shown_text(self) -> str:
         """The page text but for the scripts and styles in ``<head>`` and ``<body>`` themselves (most of it).
 
         Every text node outside scripts and styles stands in it whole, and so does the string value of every
         element below the root's children (the parser puts no element into a script or style).
         """
-        parts = [self.document.text or ""]
-        for section in self.document:
-            parts.append(section.text or "")
-            for child in section:
-                if isinstance(child.tag, str) and child.tag not in NO_TEXT:
-                    parts.append(string_value(child))
-                parts.append(child.tail or "")
-            parts.append(section.tail or "")
-        return "".join(parts)
+        return "".join(text for _, text in self._shown_parts)
 
-    def may_hold(self, pattern: re.Pattern, outer: Callable) -> bool:
-        """False when no element's string value matches ``pattern``; a guard for searches that find nothing then.
+    def scopes(self, pattern: re.Pattern, outer: Callable) -> list:
+        """The subtrees that hold every element whose string value matches ``pattern``, in document order; none
+        when no element's does: a search for such elements need look below these only.
 
-        Only :attr:`shown_text` is searched. The root and its children, whose text it may hold in pieces, are
-        asked ``outer(element)`` instead: it must be true for each of them that may be what the search looks for.
+        They are the elements below the root's children whose own string value matches. The root and its
+        children, whose text :attr:`shown_text` may hold in pieces, are asked ``outer(element)`` instead: it must
+        be true for each of them that may be what the search looks for, and makes the whole document the scope.
         """
-        if pattern.search(self.shown_text):
-            return True
-        return any(outer(element) for element in (self.document, *self.document) if isinstance(element.tag, str))
+        if any(outer(element) for element in (self.document, *self.document) if isinstance(element.tag, str)):
+            return [self.document]
+        return [element for element, text in self._shown_parts if element is not None and pattern.search(text)]
 
     def mentions(self, *phrases: str) -> bool:
         """False when no text node outside scripts and styles holds any of ``phrases``: an XPath for those finds
