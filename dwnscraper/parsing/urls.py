@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from dwnscraper import LIVE_SITE
@@ -26,7 +27,10 @@ def is_dwn_url(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in _HOSTS
 
 
+@lru_cache(maxsize=4096)
 def _article_path(url: str) -> tuple[str, re.Match] | None:
+    """The article shape of a URL's path and its match; remembered, since teaser cards link one URL twice and
+    pages link the same articles."""
     path = _FEED_SUFFIX.sub("", urlsplit(url).path) or "/"
     for kind, shape in (("wp", _WP_PATH), ("id", _ID_PATH)):
         match = shape.match(path)
