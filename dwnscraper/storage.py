@@ -750,7 +750,11 @@ def reparse_page_ids(db: Database) -> list[int]:
 
 
 def raw_page(db: Database, page_id: int) -> RawPage:
-    return raw_page_from_row(db["raw_pages"].get(page_id))
+    """One stored page by id (a plain query: ``Table.get`` reads the table's schema on every call)."""
+    row = next(db.query("SELECT * FROM raw_pages WHERE id = ?", [page_id]), None)
+    if row is None:
+        raise LookupError(f"the archive holds no raw page {page_id}")
+    return raw_page_from_row(row)
 
 
 def stored_article(db: Database, identity: str) -> dict[str, Any] | None:
