@@ -48,10 +48,8 @@ _STRING = etree.XPath("string()", smart_strings=False)
 _TOPIC_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
 LABEL_TAGS = {"h2", "h3", "h4", "div", "span", "p"}
 """The elements :func:`more_on_topic_labels` takes for a 'Mehr zum Thema' label."""
-_CARD_PARENTS = etree.XPath(
-    "descendant-or-self::*[count(*) >= 2][not(ancestor-or-self::nav or ancestor-or-self::header"
-    " or ancestor-or-self::footer or ancestor-or-self::aside)]"
-)
+PAGE_CHROME = {"nav", "header", "footer", "aside"}
+"""Elements around the content, which hold no teaser cards."""
 MIN_CARDS = 3
 SHORT_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b")
 PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
@@ -147,16 +145,49 @@ def starts_with_label(element) -> bool:
 
 
 def repeated_cards(container, minimum: int = MIN_CARDS) -> list:
-    """The children of the element below ``container`` that holds the most teaser-like blocks.
+    """The children of the element below ``container`` that holds the most teaser-like blocks (the first of
+    those holding most).
 
-    A teaser-like block links to an article and shows more text than the link (a date, a snippet).
+    A teaser-like block links to an article and shows more text than the link (a date, a snippet). The parents
+    tried are those of the XPath ``descendant-or-self::*[count(*) >= 2][not(ancestor-or-self::nav or
+    ancestor-or-self::header or ancestor-or-self::footer or ancestor-or-self::aside)]`` that hold an article link:
+    no other element holds such a block.
     """
+    holders = _article_link_holders(container)
     best: list = []
-    for parent in _CARD_PARENTS(container):
-        cards = [child for child in parent if isinstance(child.tag, str) and _is_card(child)]
+    for parent in holders:
+        if sum(isinstance(child.tag, str) for child in parent) < 2 or _in_page_chrome(parent):
+            continue
+        cards = [child for child in parent if child in holders and _is_card(child)]
         if len(cards) > len(best):
             best = cards
     return best if len(best) >= minimum else []
+
+
+def _article_link_holders(container) -> dict:
+    """The elements from ``container`` down with a link to an article below them, in document order (as keys).
+
+    Climbing from each link stops at the first element met before: the ones above it are in already, and those
+    first met for a later link come after them in document order.
+    """
+    holders: dict = {}
+    for link in container.iter("a"):
+        if link is container or not urls.is_article_url(link.get("href", "")):
+            continue
+        unseen = []
+        for ancestor in link.iterancestors():
+            if ancestor in holders:
+                break
+            unseen.append(ancestor)
+            if ancestor is container:
+                break
+        holders.update(dict.fromkeys(reversed(unseen)))
+    return holders
+
+
+def _in_page_chrome(element) -> bool:
+    """Whether ``element`` is or lies in a ``nav``, ``header``, ``footer`` or ``aside``."""
+    return element.tag in PAGE_CHROME or any(ancestor.tag in PAGE_CHROME for ancestor in element.iterancestors())
 
 
 def _is_card(element) -> bool:
@@ -358,6 +389,8 @@ def parse_listing(page: Page, url: str) -> dict | None:
     path = urlsplit(url).path
     heading = _listing_heading(document, path)
     body = body_of(document)
+    content = document if body is None else body
+    blocks: list = []  # the repeated blocks, once looked for
     warnings: list[str] = []
     if SEARCH_RESULTS(document) or path.rstrip("/") == "/search":
         kind, section, items = "search", None, search_teasers(page, url)
@@ -367,10 +400,10 @@ def parse_listing(page: Page, url: str) -> dict | None:
         if not section:
             section = _slug_name(path)
             warnings.append("section taken from the URL; the page shows no tag name.")
-    elif CARDS(document, page) or repeated_cards(document if body is None else body):
+    elif CARDS(document, page) or (blocks := repeated_cards(content)):
         kind, section, items = "section", heading or None, article_teasers(page, url)
         if not items:
-            items = _numbered(parse_card(card, url, page) for card in repeated_cards(body))
+            items = _numbered(parse_card(card, url, page) for card in blocks or repeated_cards(content))
             warnings.append(
                 "teasers taken from repeated blocks with article links; the layout's card markup is missing."
             )
