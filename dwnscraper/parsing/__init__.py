@@ -26,6 +26,7 @@ from dwnscraper.parsing.text import (
     clean,
     looks_binary,
     parse_html,
+    string_value,
     text_of,
     truncated,
 )
@@ -42,6 +43,8 @@ _WORDPRESS_SOURCES = etree.XPath(f"boolean(/descendant::*/@src[contains(., '{_WO
 
 Spelled with ``/descendant::`` rather than ``//``, which has libxml2 collect every node of the page first.
 """
+_READING_LABEL = "Lesezeit"
+"""What :data:`READING_TIME` starts with: a page without it is spared cleaning its whole body text."""
 _LEGACY_CUE = "Benachrichtigung über neue Artikel"
 _LEGACY_CUES = etree.XPath(f"/descendant::text()[contains(., '{_LEGACY_CUE}')][not(ancestor::script)]")
 _COOKIE_ACCEPT = etree.XPath(
@@ -119,8 +122,11 @@ def _has_article_signals(page: Page, metadata: Metadata) -> bool:
     """A headline with NewsArticle metadata or a reading time: an article even without known markup."""
     if not page.headings:
         return False
+    if metadata.is_news_article:
+        return True
     body = body_of(page.document)
-    return metadata.is_news_article or bool(READING_TIME.search(text_of(body) if body is not None else ""))
+    text = string_value(body) if body is not None else ""
+    return _READING_LABEL in text and bool(READING_TIME.search(clean(text)))
 
 
 def _layout_from_cues(page: Page) -> Layout:

@@ -22,6 +22,7 @@ dateparser took from it is recognised by its year.
 
 import re
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateparser import DateDataParser
@@ -67,14 +68,9 @@ def parse_datetime(text: str, fetched_at: datetime | None = None) -> datetime | 
     cleaned = _clean(text)
     if not cleaned:
         return None
-    if fixed := _FIXED_FORM.fullmatch(cleaned):
-        moment = _from_fixed_form(fixed)
-    elif _ISO_FORM.fullmatch(cleaned):
-        moment = _from_iso(cleaned)
-    elif len(cleaned) <= LONGEST_DATE_TEXT:
-        moment = _from_dateparser(cleaned, fetched_at)
-    else:
-        moment = None
+    fixed, moment = _in_fixed_form(cleaned)
+    if not fixed:
+        moment = _from_other_forms(cleaned, fetched_at)
     if moment is None or not _plausible(moment):
         return None
     return moment
@@ -127,6 +123,25 @@ def _to_berlin(moment: datetime) -> datetime | None:
     if not _plausible(moment):
         return None
     return moment.astimezone(BERLIN)
+
+
+@lru_cache(maxsize=4096)
+def _in_fixed_form(text: str) -> tuple[bool, datetime | None]:
+    """Whether ``text`` is in one of the site's fixed forms, and the moment it names (``None`` for no real date).
+
+    Remembered: the cards of a listing and the teasers of the pages of a day print the same few dates.
+    """
+    fixed = _FIXED_FORM.fullmatch(text)
+    return (True, _from_fixed_form(fixed)) if fixed else (False, None)
+
+
+def _from_other_forms(text: str, fetched_at: datetime | None) -> datetime | None:
+    """An ISO string exactly, anything else short enough through dateparser."""
+    if _ISO_FORM.fullmatch(text):
+        return _from_iso(text)
+    if len(text) <= LONGEST_DATE_TEXT:
+        return _from_dateparser(text, fetched_at)
+    return None
 
 
 def _from_fixed_form(match: re.Match[str]) -> datetime | None:
