@@ -7,6 +7,7 @@ import re
 import pytest
 
 from dwnscraper.parsing import parse_page
+from dwnscraper.parsing.text import Page, css, parse_html, text_of
 
 SITE = "https://deutsche-wirtschafts-nachrichten.de"
 FETCHED_AT = "2026-01-21T10:00:00+00:00"
@@ -133,3 +134,28 @@ LISTING = """<html><body><header><h1><img alt="DWN"> Deutsche Wirtschafts Nachri
 def test_the_listing_is_named_by_its_heading_not_the_brand(url: str, heading: str, section: str) -> None:
     record = parse(LISTING.format(heading=heading), url)
     assert record["kind"] == "listing" and record["section"] == section and record["warnings"] == []
+
+
+TAG_BOX = ('<div class="x1">Mehr zum Thema:&nbsp; <a href="/thema/europa/">Europa</a> &gt; '
+           '<a href="/thema/china/">China</a> &gt;</div>')
+LEGACY_RENAMED = ('<div class="x2"><a href="/weltwirtschaft">Weltwirtschaft</a></div><h1>Die Schlagzeile</h1>'
+                  '<div class="x3">Lesezeit: 9 min</div>'
+                  '<div class="x4">13.04.2020 10:22&nbsp;&nbsp;Aktualisiert: 13.04.2020 10:22</div>'
+                  '<div class="x5"><p>Absatz eins.</p><p>Absatz zwei.</p></div>')
+
+
+@pytest.mark.parametrize(("body", "topics"), [
+    (TAG_BOX + LEGACY_RENAMED, ["Europa", "China"]),
+    (f"<nav><a href='/thema/nav/'>Nav</a></nav><main>{LEGACY_RENAMED}{TAG_BOX}</main>", ["Europa", "China"]),
+    (f"<header>DWN</header><main><h2>Mehr zum Thema</h2>{LEGACY_RENAMED}</main>"
+     "<footer><a href='/thema/x/'>X</a></footer>", []),
+])
+def test_the_tag_box_of_a_renamed_legacy_page_is_found_wherever_it_stands(body: str, topics: list[str]) -> None:
+    record = parse(f"<html><head><title>T</title></head><body>{body}</body></html>", f"{SITE}/524018/Slug")
+    assert record["layout"] == "legacy" and record["topics"] == topics
+
+
+def test_a_selector_compiled_after_import_finds_its_class() -> None:
+    selector = css("p.ein-neuer-name")
+    page = Page(parse_html(b"<html><body><p class='x ein-neuer-name'>Hallo</p><p class='x'>Nein</p></body></html>"))
+    assert [text_of(element) for element in selector(page.document, page)] == ["Hallo"]
