@@ -4,7 +4,8 @@ Builds a temporary archive of PAGES stored pages: the saved pages of ``fixtures/
 three layouts, listings, broken pages) stored again and again under synthetic URLs, article ids renumbered
 so that each copy is an article of its own, each with the record the parser made of it. Then runs
 the reparse (the same code as the command: every stored page parsed and compared with its record)
-with ``--jobs 1`` and with all cores. Not a test: run it by hand.
+with ``--jobs 1`` and with all cores, and next to it the ceiling no parser can pass: the same pages only
+decompressed and built into an lxml tree, on the same processes. Not a test: run it by hand.
 
     python benchmarks/reparse_benchmark.py [--pages 5000] [--keep DIR]
 """
@@ -12,16 +13,21 @@ with ``--jobs 1`` and with all cores. Not a test: run it by hand.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import tempfile
 import time
 from pathlib import Path
 
+import lxml.html
+from lxml import etree
+from sqlite_utils import Database
+
 from dwnscraper import LIVE_SITE
 from dwnscraper.fixtures import iter_fixtures
 from dwnscraper.parsing import parse_page
-from dwnscraper.reparse import available_cores, reparse_archive
-from dwnscraper.storage import Archive, open_read_only, reparse_page_ids
+from dwnscraper.reparse import CHUNK_SIZE, available_cores, chunked, reparse_archive, run_chunks
+from dwnscraper.storage import Archive, open_read_only, raw_page, reparse_page_ids
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 FIRST_SYNTHETIC_ID = 900_000
@@ -68,6 +74,34 @@ def timed_reparse(db: Path, jobs: int) -> tuple[float, int, str]:
     return time.perf_counter() - started, report.pages, report.archive_lines()[0]
 
 
+_reader: Database | None = None
+"""A ceiling worker's read-only connection."""
+
+
+def _open_reader(path: str) -> None:
+    global _reader
+    _reader = open_read_only(path)
+
+
+def build_trees(page_ids: list[int]) -> list[int]:
+    """Ceiling worker task: each stored page read, decompressed and built into an lxml tree, nothing else."""
+    for page_id in page_ids:
+        body = raw_page(_reader, page_id).body
+        with contextlib.suppress(etree.ParserError):  # an empty or binary page has no tree
+            lxml.html.fromstring(body)
+    return page_ids
+
+
+def timed_ceiling(db: Path, jobs: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    reader = open_read_only(db)
+    page_ids = reparse_page_ids(reader)
+    reader.close()
+    done = sum(len(chunk) for chunk in run_chunks(build_trees, chunked(page_ids, CHUNK_SIZE), jobs,
+                                                  _open_reader, (str(db),)))
+    return time.perf_counter() - started, done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=5000)
@@ -89,6 +123,10 @@ def main() -> None:
         print(f"  {summary}")
     if cores > 1:
         print(f"speed-up with {cores} processes: {rates[cores] / rates[1]:.2f}x")
+    for jobs in sorted({1, cores}):
+        seconds, pages = timed_ceiling(db, jobs)
+        print(f"ceiling, jobs={jobs}: {pages} pages only decompressed and built into an lxml tree in {seconds:.2f} s"
+              f" = {pages / seconds:.0f} pages/s (the reparse reaches {rates[jobs] / (pages / seconds):.0%} of it)")
 
 
 if __name__ == "__main__":
