@@ -37,15 +37,35 @@ def grow(source: Path, target: Path, times: int) -> int:
     return count
 
 
-def peak_rss_of(command: list[str]) -> tuple[float, float]:
-    """Run ``command`` in a fresh child; return its wall time (s) and its own peak RSS (MiB)."""
+PEAK_REPORTER = """
+import atexit, os, pathlib, runpy, sys
+
+def report_peak():
+    status = pathlib.Path("/proc/self/status").read_text()
+    peak_kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    pathlib.Path(os.environ["DWN_BENCH_PEAK_FILE"]).write_text(peak_kib)
+
+atexit.register(report_peak)
+sys.argv[0] = "dwnscraper"
+runpy.run_module("dwnscraper", run_name="__main__")
+"""
+"""Runs ``python -m dwnscraper ARGS`` and writes the process's own peak RSS (``VmHWM``) at exit."""
+
+
+def peak_rss_of(arguments: list[str], folder: Path) -> tuple[float, float]:
+    """Run ``dwnscraper ARGUMENTS`` in a fresh child; return its wall time (s) and its own peak RSS (MiB).
+
+    Not the child's ``ru_maxrss``: after fork and exec the kernel counts in the parent it was forked from,
+    this benchmark, which has just built the archive.
+    """
+    peak = folder / "peak"
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(f"{' '.join(command)} exited {child.returncode}")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024
+    done = subprocess.run([sys.executable, "-c", PEAK_REPORTER, *arguments], stdout=subprocess.DEVNULL,
+                          env={**os.environ, "DWN_BENCH_PEAK_FILE": str(peak)}, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"dwnscraper {' '.join(arguments)} exited {done.returncode}")
+    return seconds, int(peak.read_text()) / 1024
 
 
 def main() -> None:
@@ -60,12 +80,11 @@ def main() -> None:
     if not small.exists():
         build_archive(small, args.pages)
     sizes = {small: Database(small)["articles"].count, large: grow(small, large, args.times)}
-    dwnscraper = [sys.executable, "-m", "dwnscraper"]
-    _, baseline = peak_rss_of([*dwnscraper, "--version"])
+    _, baseline = peak_rss_of(["--version"], folder)
     print(f"baseline (dwnscraper --version): peak RSS {baseline:.1f} MiB")
     for fmt in ("jsonl", "csv"):
         for db, articles in sizes.items():
-            seconds, rss = peak_rss_of([*dwnscraper, "export", str(db), "-f", fmt, "-o", "/dev/null"])
+            seconds, rss = peak_rss_of(["export", str(db), "-f", fmt, "-o", "/dev/null"], folder)
             print(f"export -f {fmt} {db.name}: {articles} articles in {seconds:.2f} s "
                   f"({articles / seconds:.0f} rows/s), peak RSS {rss:.1f} MiB")
 
