@@ -13,7 +13,7 @@ from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers, starts_with_label
-from dwnscraper.parsing.text import Page, Selector, clean, first_text, text_of
+from dwnscraper.parsing.text import Page, Selector, clean, first_text, holders_of, in_page_chrome, text_of
 
 DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
 UPDATED = re.compile(r"Aktualisiert:?\s*(?:¦\s*)?(" + DATE_TIME.pattern + ")")
@@ -56,8 +56,6 @@ _PARAGRAPH_HOLDERS = etree.XPath("//p/parent::*")
 RUN_TAGS = {"p", "h2", "h3", "blockquote", "ul", "ol"}
 """The children of a run of paragraphs."""
 MIN_RUN = 2
-NOT_IN_RUN = {"nav", "footer", "aside", "header"}
-"""Elements that neither are nor hold a run of paragraphs."""
 _PAYWALL_TEXT = etree.XPath(
     "//text()[contains(., 'Im Folgenden:') or contains(., 'Lesen Sie in diesem Artikel:')]"
     "[not(ancestor::script or ancestor::style)]"
@@ -357,7 +355,7 @@ def _paragraph_parents(page: Page) -> list:
         element for element in _PARAGRAPH_HOLDERS(page.document)
         if element not in above_headline
         and sum(1 for child in element if child.tag in RUN_TAGS) >= MIN_RUN
-        and not any(ancestor.tag in NOT_IN_RUN for ancestor in (element, *element.iterancestors()))
+        and not in_page_chrome(element)
     ]
 
 
@@ -450,15 +448,7 @@ def _first_topic_box(scopes: list):
     ``//*[.//a[…]][starts-with(normalize-space(.), …)][not(*[…])]``, answered by climbing from the links
     instead of testing every element of the page, and by testing their ancestors only up to the first box.
     """
-    holders: dict = {}  # each ancestor of a link, in the order of its first link, then outermost first
-    for link in (link for scope in scopes for link in scope.iter("a")):
-        if TOPIC_PATH in link.get("href", ""):
-            unseen = []  # the ancestors below the first one seen: those above it are all in already
-            for ancestor in link.iterancestors():
-                if ancestor in holders:
-                    break
-                unseen.append(ancestor)
-            holders.update(dict.fromkeys(reversed(unseen)))
+    holders = holders_of(link for scope in scopes for link in scope.iter("a") if TOPIC_PATH in link.get("href", ""))
     labelled: dict = {}
 
     def is_labelled(element) -> bool:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing.text import Page, body_of, clean, css, keep_shown, text_of
+from dwnscraper.parsing.text import Page, body_of, clean, css, holders_of, in_page_chrome, keep_shown, text_of
 
 CARDS = css("div.boxtext")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
@@ -48,8 +48,6 @@ _STRING = etree.XPath("string()", smart_strings=False)
 _TOPIC_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
 LABEL_TAGS = {"h2", "h3", "h4", "div", "span", "p"}
 """The elements :func:`more_on_topic_labels` takes for a 'Mehr zum Thema' label."""
-PAGE_CHROME = {"nav", "header", "footer", "aside"}
-"""Elements around the content, which hold no teaser cards."""
 MIN_CARDS = 3
 SHORT_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b")
 PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
@@ -156,7 +154,7 @@ def repeated_cards(container, minimum: int = MIN_CARDS) -> list:
     holders = _article_link_holders(container)
     best: list = []
     for parent in holders:
-        if sum(isinstance(child.tag, str) for child in parent) < 2 or _in_page_chrome(parent):
+        if sum(isinstance(child.tag, str) for child in parent) < 2 or in_page_chrome(parent):
             continue
         cards = [child for child in parent if child in holders and _is_card(child)]
         if len(cards) > len(best):
@@ -165,29 +163,10 @@ def repeated_cards(container, minimum: int = MIN_CARDS) -> list:
 
 
 def _article_link_holders(container) -> dict:
-    """The elements from ``container`` down with a link to an article below them, in document order (as keys).
-
-    Climbing from each link stops at the first element met before: the ones above it are in already, and those
-    first met for a later link come after them in document order.
-    """
-    holders: dict = {}
-    for link in container.iter("a"):
-        if link is container or not urls.is_article_url(link.get("href", "")):
-            continue
-        unseen = []
-        for ancestor in link.iterancestors():
-            if ancestor in holders:
-                break
-            unseen.append(ancestor)
-            if ancestor is container:
-                break
-        holders.update(dict.fromkeys(reversed(unseen)))
-    return holders
-
-
-def _in_page_chrome(element) -> bool:
-    """Whether ``element`` is or lies in a ``nav``, ``header``, ``footer`` or ``aside``."""
-    return element.tag in PAGE_CHROME or any(ancestor.tag in PAGE_CHROME for ancestor in element.iterancestors())
+    """The elements from ``container`` down with a link to an article below them, in document order (as keys)."""
+    links = (link for link in container.iter("a")
+             if link is not container and urls.is_article_url(link.get("href", "")))
+    return holders_of(links, top=container)
 
 
 def _is_card(element) -> bool:

@@ -28,6 +28,8 @@ BINARY_SAMPLE = 4096
 """How many leading bytes :func:`looks_binary` reads."""
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
+PAGE_CHROME = frozenset({"nav", "header", "footer", "aside"})
+"""Elements around the content, which hold neither article text nor teaser cards."""
 POOLED_TAGS = ("h1", "title", "meta", "link", "script", "style")
 """The tags a page is read for by name alone: its headings and title, its metadata, its code."""
 MAX_CUES = 60
@@ -479,6 +481,31 @@ def _texts_in(tree, found: list[str], limit: int) -> None:
             if len(found) >= limit:
                 return
     keep_shown(tree.tail, found)
+
+
+def holders_of(links: Iterable, top=None) -> dict:
+    """The ancestors of ``links`` (given in document order), up to and with ``top`` when given, in document order
+    as a dict's keys.
+
+    Climbing from each link stops at the first ancestor met before: the ones above it are in already, and those
+    first met for a later link come after them in document order.
+    """
+    holders: dict = {}
+    for link in links:
+        unseen = []
+        for ancestor in link.iterancestors():
+            if ancestor in holders:
+                break
+            unseen.append(ancestor)
+            if ancestor is top:
+                break
+        holders.update(dict.fromkeys(reversed(unseen)))
+    return holders
+
+
+def in_page_chrome(element) -> bool:
+    """Whether ``element`` is or lies in a ``nav``, ``header``, ``footer`` or ``aside``."""
+    return element.tag in PAGE_CHROME or any(ancestor.tag in PAGE_CHROME for ancestor in element.iterancestors())
 
 
 def keep_shown(text: str | None, found: list[str]) -> None:
