@@ -1,20 +1,36 @@
-"""The ``dwnscraper`` command line: a thin click layer over the library modules."""
+"""The ``dwnscraper`` command line: a thin click layer over the library modules.
+
+Each command imports what it uses inside its function, so a command pays only for its own
+imports: ``query`` or ``--version`` never load Scrapy, Twisted, dateparser or the parsers. A new
+command that reads the archive takes this shape (its logic in its own module, imported inside)::
+
+    @main.command()
+    @db_argument
+    @format_option
+    def history(db: Path, fmt: str | None) -> None:
+        (docstring: one summary line, what it does, then "Example:" and a dwnscraper command line)
+        from dwnscraper.history import article_history
+
+        with read_only(db) as archive:
+            _write_rows(*article_history(archive), fmt)
+"""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlite_utils import Database
 
-from dwnscraper import __version__, output, storage
-from dwnscraper.fixtures import iter_fixtures, render
-from dwnscraper.parsing import parse_page
-from dwnscraper.reparse import available_cores, check_fixture_folder, reparse_archive
+from dwnscraper import __version__, output
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -42,6 +58,9 @@ def parse(page: Path, url: str | None, fetched_at: str | None, write_expected: b
         dwnscraper parse fixtures/pages/current/seed-2021-12-31.html \\
             --url https://deutsche-wirtschafts-nachrichten.de/516872 --fetched-at 2026-01-21T10:00:00+00:00
     """
+    from dwnscraper.fixtures import iter_fixtures, render
+    from dwnscraper.parsing import parse_page
+
     if page.is_dir():
         jobs = [(fixture.html.read_bytes(), fixture.url, fixture.fetched_at, fixture.headers, fixture)
                 for fixture in iter_fixtures(page)]
@@ -139,7 +158,7 @@ def serve_fixtures(site_dir: Path, port: int) -> None:
         click.echo("Stopped.")
 
 
-# -- using the archive: query, search, export, reparse, stats --------------------------------------
+# -- using the archive: query, search, show, raw, export, reparse, stats ---------------------------
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 SEARCH_HIGHLIGHT = ("**", "**")
@@ -170,10 +189,27 @@ def _day(moment: datetime | None) -> str | None:
 
 
 def _open(db: Path) -> Database:
+    from dwnscraper import storage
+
     try:
         return storage.open_read_only(db)
     except storage.NotAnArchive as error:
         raise click.ClickException(str(error)) from error
+
+
+@contextmanager
+def read_only(db: Path) -> Iterator[Database]:
+    """The archive at ``db`` opened read-only for one command, closed after it; a file that is no
+    archive, or an article or page it does not hold, ends the command with a sentence."""
+    from dwnscraper import storage
+
+    archive = _open(db)
+    try:
+        yield archive
+    except storage.NotFound as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        archive.close()
 
 
 def _write_rows(columns: list[str], rows, fmt: str | None, highlight: tuple[str, str] | None = None) -> None:
@@ -186,27 +222,35 @@ def _write_rows(columns: list[str], rows, fmt: str | None, highlight: tuple[str,
 @click.argument("sql")
 @click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="Bind VALUE to :NAME in the SQL (repeatable).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
+              help="Stop the query after this many seconds.")
 @format_option
-def query(db: Path, sql: str, params: tuple[tuple[str, str], ...], fmt: str | None) -> None:
+def query(db: Path, sql: str, params: tuple[tuple[str, str], ...], timeout: float, fmt: str | None) -> None:
     """Run one SQL statement on the archive, read-only, and print the rows.
 
     The database is opened read-only and every statement that would write (INSERT, UPDATE,
-    DELETE, DROP, CREATE, ATTACH, VACUUM, PRAGMA with a value, ...) is refused before it runs.
+    DELETE, DROP, CREATE, ATTACH, VACUUM, PRAGMA with a value, ...) is refused before it runs;
+    reading FTS tables, json_each() and pragma_table_info() is allowed. JSON columns come out
+    as JSON in json and jsonl output. Ctrl-C or --timeout stops a query that runs away.
 
     Example:
 
         dwnscraper query dwn.db "select headline from articles where section = :s" -p s Politik
     """
-    archive = _open(db)
-    try:
-        columns, rows = storage.read_only_query(archive, sql, dict(params))
-        _write_rows(columns, rows, fmt)
-    except storage.QueryRefused as error:
-        raise click.ClickException(str(error)) from error
-    except sqlite3.Error as error:
-        raise click.ClickException(f"The SQL failed: {error}.") from error
-    finally:
-        archive.close()
+    from dwnscraper import storage
+
+    with read_only(db) as archive:
+        try:
+            with storage.stoppable(archive, timeout):
+                columns, rows = storage.read_only_query(archive, sql, dict(params))
+                fmt = fmt or output.default_format(sys.stdout)
+                if fmt in ("json", "jsonl"):
+                    rows = storage.decode_json_values(columns, rows)
+                output.write_rows(columns, rows, fmt, sys.stdout)
+        except (storage.QueryRefused, storage.QueryStopped) as error:
+            raise click.ClickException(str(error)) from error
+        except sqlite3.Error as error:
+            raise click.ClickException(f"The SQL failed: {error}.") from error
 
 
 @main.command()
@@ -219,25 +263,76 @@ def search(db: Path, text: str, sections: tuple[str, ...], since: datetime | Non
            limit: int, fmt: str | None) -> None:
     """Full-text search of headline, lead and body, best match first, hits highlighted.
 
-    TEXT is an SQLite FTS5 query: words (all must occur), "a phrase", OR, NOT, prefix*,
-    headline:word. Ranking is bm25 with a headline hit worth most; the snippet marks hits
-    with **...** (bold on a terminal).
+    TEXT is words (all must occur; a word with - . + or ' in it, like Ukraine-Konflikt or
+    90.000, is searched as that word), "a phrase", OR, NOT, prefix*, headline:word (SQLite FTS5).
+    Ranking is bm25 with a headline hit worth most; the snippet marks hits with **...** (bold on
+    a terminal). --since and --until are Berlin days. Says on standard error when -n cut the results.
 
     Example:
 
         dwnscraper search dwn.db "Inflation OR Zinsen" --section Finanzen --since 2024-01-01
     """
-    archive = _open(db)
-    try:
-        rows = storage.search_articles(archive, text, sections=sections, since=_day(since), until=_day(until),
-                                       limit=limit, highlight=SEARCH_HIGHLIGHT)
-        _write_rows(list(storage.SEARCH_COLUMNS), rows, fmt, SEARCH_HIGHLIGHT)
-    except sqlite3.OperationalError as error:
-        raise click.ClickException(
-            f"{text!r} is not a valid search expression ({error}); put words in double quotes to search "
-            "for them literally.") from error
-    finally:
-        archive.close()
+    from dwnscraper import storage
+
+    with read_only(db) as archive:
+        try:
+            total, rows = storage.search_articles(archive, text, sections=sections, since=_day(since),
+                                                  until=_day(until), limit=limit, highlight=SEARCH_HIGHLIGHT)
+            _write_rows(list(storage.SEARCH_COLUMNS), rows, fmt, SEARCH_HIGHLIGHT)
+        except sqlite3.OperationalError as error:
+            raise click.ClickException(
+                f"{text!r} is not a valid search expression ({error}); put words in double quotes to search "
+                "for them literally.") from error
+    if total > limit:
+        click.echo(f"{limit} of {total} shown; -n {total} shows all.", err=True)
+
+
+@main.command()
+@db_argument
+@click.argument("article")
+@click.option("-w", "--width", type=click.IntRange(min=20), help="Wrap at this width [default: the window].")
+def show(db: Path, article: str, width: int | None) -> None:
+    """Print one article readably: kicker, headline, dates, reading time, lead, image caption,
+    body, topics, its revisions and the teasers its page showed.
+
+    ARTICLE is the article's id (503386), identity (id:503386, wp:/2014/09/26/slug/) or URL.
+
+    Example:
+
+        dwnscraper show dwn.db id:718426
+    """
+    from dwnscraper.show import show_article
+
+    with read_only(db) as archive:
+        show_article(archive, article, sys.stdout, width)
+
+
+@main.command()
+@db_argument
+@click.argument("page")
+@click.option("-r", "--revision", type=click.IntRange(min=1),
+              help="The fetch that stored this revision of the article.")
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file instead of standard output.")
+def raw(db: Path, page: str, revision: int | None, target: Path | None) -> None:
+    """Write the stored HTML of an article's newest fetch (or of --revision N), decompressed, as it
+    was fetched: ready to open in a browser or to become a fixture.
+
+    PAGE is an article's id, identity or URL, or the URL of any fetched page (a listing).
+
+    Example:
+
+        dwnscraper raw dwn.db id:718426 -o gold.html
+    """
+    from dwnscraper.show import raw_html
+
+    with read_only(db) as archive:
+        body = raw_html(archive, page, revision)
+    if target is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+    else:
+        target.write_bytes(body)
 
 
 @main.command()
@@ -251,17 +346,18 @@ def export(db: Path, sections: tuple[str, ...], since: datetime | None, until: d
            target) -> None:
     """Export articles with their body text as JSON Lines or CSV, row by row in constant memory.
 
+    --since and --until are Berlin days of publication.
+
     Example:
 
         dwnscraper export dwn.db --section Politik --since 2025-01-01 -f csv -o politik.csv
     """
-    archive = _open(db)
-    try:
+    from dwnscraper import storage
+
+    with read_only(db) as archive:
         columns, cursor = storage.export_articles(archive, sections=sections, since=_day(since), until=_day(until))
         rows = storage.decode_json_columns(columns, cursor) if fmt == "jsonl" else cursor
         output.write_rows(columns, rows, fmt, target)
-    finally:
-        archive.close()
 
 
 @main.command()
@@ -282,6 +378,10 @@ def reparse(source: Path, check: bool, jobs: int | None) -> None:
 
         dwnscraper reparse dwn.db && dwnscraper reparse fixtures/pages --check
     """
+    from dwnscraper import storage
+    from dwnscraper.fixtures import iter_fixtures
+    from dwnscraper.reparse import available_cores, check_fixture_folder, reparse_archive
+
     jobs = jobs or available_cores()
     if source.is_dir():
         with output.progress(sum(1 for _ in iter_fixtures(source)), "Checking fixtures") as advance:
@@ -310,26 +410,37 @@ def reparse(source: Path, check: bool, jobs: int | None) -> None:
 
 @main.command()
 @db_argument
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]),
-              help="Output format [default: table on a terminal, json otherwise].")
-def stats(db: Path, fmt: str | None) -> None:
-    """Summarize the archive: articles per section and month, field coverage per layout (percent
-    of articles having each field), crawl runs and errors per stage.
+@click.option("--by", type=click.Choice(["month", "year"]), default="month", show_default=True,
+              help="Count articles per Berlin month or year.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "csv"]),
+              help="table: a chart and tables; json: every table; csv: articles per section and period "
+                   "[default: table on a terminal, json otherwise].")
+def stats(db: Path, by: str, fmt: str | None) -> None:
+    """Summarize the archive: a chart of articles per month (or year), articles per section, field
+    coverage per layout (percent of articles having each field), crawl runs and errors per stage.
 
     Example:
 
-        dwnscraper stats dwn.db
+        dwnscraper stats dwn.db --by year
     """
-    archive = _open(db)
-    try:
-        tables = storage.archive_stats(archive)
-    finally:
-        archive.close()
+    import json
+
+    from dwnscraper import storage
+
+    with read_only(db) as archive:
+        tables = storage.archive_stats(archive, by)
     stdout = sys.stdout
     fmt = fmt or output.default_format(stdout)
     if fmt == "json":
         click.echo(json.dumps(tables, ensure_ascii=False, indent=2))
         return
+    if fmt == "csv":
+        rows = tables[f"articles_per_section_and_{by}"]
+        output.write_rows(["section", by, "articles"], (tuple(row.values()) for row in rows), fmt, stdout)
+        return
+    chart = tables.pop(f"articles_per_{by}")
+    tables.pop(f"articles_per_section_and_{by}")
+    output.write_bars(f"Articles per {by}:", [(row[by] or "no date", row["articles"]) for row in chart], stdout)
     for title, rows in tables.items():
         click.echo(title.replace("_", " ").capitalize() + ":")
         output.write_rows(list(rows[0]) if rows else ["none"], (tuple(row.values()) for row in rows), fmt, stdout)

@@ -18,7 +18,8 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
     latest content whatever URL variant was fetched. ``identity`` (pk) plus the contract fields of
     ``parse-output.md``: ``article_id``, ``url``, ``canonical_url``, ``layout``, ``section``,
     ``headline``, ``lead``, ``authors`` (JSON), ``published_raw``, ``published_at``,
-    ``updated_raw``, ``updated_at``, ``reading_time_minutes``, ``image_url``, ``image_caption``,
+    ``published_on`` (the Berlin day of ``published_at``, ``YYYY-MM-DD``), ``updated_raw``,
+    ``updated_at``, ``reading_time_minutes``, ``image_url``, ``image_caption``,
     ``image_credit``, ``topics`` (JSON), ``body`` (JSON list of blocks), ``body_text`` (block texts
     joined by blank lines), ``body_html`` (the blocks as sanitized HTML for display: ``p``, ``h2``,
     ``blockquote``, ``ul``/``li`` and text, no attribute, script or link), ``paywalled`` (0/1),
@@ -58,23 +59,28 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
+import signal
 import sqlite3
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import nh3
 import zstandard
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from dwnscraper.parsing.urls import article_identity
-
+BERLIN = ZoneInfo("Europe/Berlin")
+"""DWN's time zone: the site prints Berlin wall time, and its days are Berlin days."""
 DEFAULT_BATCH_SIZE = 200
 SQL_VARIABLES = 500
 """Bound parameters per statement, well under SQLite's limit."""
@@ -183,8 +189,26 @@ def m002_articles_body_html(db: Database) -> None:
                         [(body_html(json.loads(blocks)), identity) for identity, blocks in rows])
 
 
+@migrations()
+def m003_articles_published_on(db: Database) -> None:
+    """Articles get ``published_on``, the Berlin day of ``published_at``, indexed: a day's articles
+    are those of the site's own calendar day, not of the UTC day (01:03 Berlin is still yesterday in UTC)."""
+    db["articles"].add_column("published_on", str)
+    rows = db.execute("SELECT identity, published_at FROM articles").fetchall()
+    db.conn.executemany("UPDATE articles SET published_on = ? WHERE identity = ?",
+                        [(berlin_day(published_at), identity) for identity, published_at in rows])
+    db["articles"].create_index(["published_on"])
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def berlin_day(moment: str | None) -> str | None:
+    """The Europe/Berlin calendar day (``YYYY-MM-DD``) of an ISO 8601 time with an offset."""
+    if moment is None:
+        return None
+    return datetime.fromisoformat(moment).astimezone(BERLIN).date().isoformat()
 
 
 def _iso(moment: datetime | str) -> str:
@@ -385,7 +409,7 @@ class Archive:
                 "raw_page_id": raw_page_id, "position": teaser["position"], "page_url": record["url"],
                 "page_kind": page_kind, "sponsored": teaser["sponsored"], "section": teaser["section"],
                 "headline": teaser["headline"], "url": teaser["url"],
-                "identity": article_identity(teaser["url"]), "published_raw": teaser["published_raw"],
+                "identity": url_identity(teaser["url"]), "published_raw": teaser["published_raw"],
                 "published_on": teaser["published_on"], "snippet": teaser["snippet"],
                 "seen_at": _iso(seen_at),
             })
@@ -494,7 +518,15 @@ WHERE id = :run
 
 def article_identity_of(record: Mapping[str, Any]) -> str:
     """The identity of a parsed article: from its canonical URL, else the URL it was fetched from."""
-    return article_identity(record["canonical_url"]) or article_identity(record["url"]) or record["canonical_url"]
+    return url_identity(record["canonical_url"]) or url_identity(record["url"]) or record["canonical_url"]
+
+
+def url_identity(url: str) -> str | None:
+    """The article identity of a URL (``parsing.urls.article_identity``), imported on first use: the parsing
+    package costs a fifth of a second to import, which the read commands, never writing, do not pay."""
+    from dwnscraper.parsing.urls import article_identity
+
+    return article_identity(url)
 
 
 def raw_page_body(row: Mapping[str, Any]) -> bytes:
@@ -524,6 +556,7 @@ def _article_row(record: Mapping[str, Any], identity: str, digest: str, revision
         "authors": _json(record["authors"]),
         "published_raw": record["published_raw"],
         "published_at": record["published_at"],
+        "published_on": berlin_day(record["published_at"]),
         "updated_raw": record["updated_raw"],
         "updated_at": record["updated_at"],
         "reading_time_minutes": record["reading_time_minutes"],
@@ -547,12 +580,16 @@ def _article_row(record: Mapping[str, Any], identity: str, digest: str, revision
 
 
 # == Read side ======================================================================================
-# Read-only connections and the queries behind ``query``, ``search``, ``export``, ``stats`` and
-# ``reparse``. Nothing below writes: reparse writes through ``Archive`` above.
+# Read-only connections and the queries behind ``query``, ``search``, ``export``, ``stats``, ``show``,
+# ``raw`` and ``reparse``. Nothing below writes: reparse writes through ``Archive`` above.
 
 JSON_COLUMNS = ("authors", "topics", "body", "warnings")
 """Article columns holding JSON text; ``export`` decodes them in JSON Lines."""
+ARCHIVE_JSON_COLUMNS = frozenset({*JSON_COLUMNS, "headers", "flags", "options", "coverage", "stats", "record"})
+"""Every column of the archive that holds JSON text: ``query`` decodes a value of a column so named
+in JSON output when it parses as JSON."""
 
+FTS_COLUMNS = ("headline", "lead", "body_text")
 SEARCH_WEIGHTS = (10.0, 4.0, 1.0)
 """bm25 weights of the FTS columns headline, lead, body_text: a hit in the headline ranks first."""
 
@@ -569,6 +606,9 @@ _REFUSED_ACTIONS = {
     sqlite3.SQLITE_REINDEX: "REINDEX", sqlite3.SQLITE_ANALYZE: "ANALYZE",
 }
 _WRITE_KEYWORDS = {"VACUUM", "REINDEX", "ANALYZE", "REPLACE", "CREATE", "DROP"}
+PROGRESS_STEPS = 10_000
+"""SQLite virtual machine steps between two checks of a running query's deadline and Ctrl-C (well
+under a millisecond)."""
 
 
 class NotAnArchive(Exception):
@@ -577,6 +617,10 @@ class NotAnArchive(Exception):
 
 class QueryRefused(Exception):
     """A statement ``query`` will not run because it would change something."""
+
+
+class QueryStopped(Exception):
+    """A running query was ended: Ctrl-C, or it ran past its time limit."""
 
 
 def open_read_only(path: str | Path) -> Database:
@@ -597,8 +641,12 @@ def open_read_only(path: str | Path) -> Database:
     return Database(conn)
 
 
+def _keyword(sql: str) -> str:
+    return sql.split(None, 1)[0].upper() if sql.strip() else ""
+
+
 def _refusal(sql: str, action: int, name: str | None) -> str:
-    keyword = sql.split(None, 1)[0].upper() if sql.strip() else ""
+    keyword = _keyword(sql)
     if keyword in _WRITE_KEYWORDS:
         what = keyword
     elif action == sqlite3.SQLITE_PRAGMA:
@@ -609,8 +657,17 @@ def _refusal(sql: str, action: int, name: str | None) -> str:
 
 
 def _guard(sql: str, refused: list[str]):
+    """The authorizer of ``query``: reading is allowed, everything else refused and named.
+
+    SQLite reports the schema declaration of a virtual table it connects to (an FTS5 index,
+    ``json_each``, ``pragma_table_info``) as an UPDATE of ``sqlite_master`` while it prepares a
+    statement that reads from it; that is allowed unless the statement itself is an UPDATE (the
+    read-only connection would refuse a real write anyway).
+    """
     def authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
         if action in _ALLOWED_ACTIONS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master" and _keyword(sql) != "UPDATE":
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_PRAGMA and (
             (arg2 is None and arg1 not in _WRITING_PRAGMAS) or arg1 in _READ_PRAGMAS_WITH_ARGUMENT
@@ -620,6 +677,19 @@ def _guard(sql: str, refused: list[str]):
         return sqlite3.SQLITE_DENY
 
     return authorize
+
+
+def _misuse(error: sqlite3.ProgrammingError) -> str:
+    """A sentence for what the sqlite3 module refuses before SQLite runs anything."""
+    message = str(error)
+    if "one statement at a time" in message:
+        return "query runs one SQL statement at a time; split it into several commands."
+    missing = re.search(r"binding parameter (:\w+)", message)
+    if missing:
+        return f"The SQL needs a value for {missing[1]}: give it with -p {missing[1][1:]} VALUE."
+    if "has no name" in message:
+        return "The SQL has a ? placeholder, which -p cannot fill: name it (:name) and give -p name VALUE."
+    return f"The SQL could not run ({message.rstrip('.')})."
 
 
 def read_only_query(db: Database, sql: str,
@@ -634,7 +704,7 @@ def read_only_query(db: Database, sql: str,
     try:
         cursor = db.conn.execute(sql, dict(params or {}))
     except sqlite3.ProgrammingError as error:
-        raise QueryRefused(f"query runs one SQL statement at a time ({error}).") from error
+        raise QueryRefused(_misuse(error)) from error
     except sqlite3.DatabaseError as error:
         if refused:
             raise QueryRefused(refused[0]) from error
@@ -644,41 +714,150 @@ def read_only_query(db: Database, sql: str,
     return [column[0] for column in cursor.description or ()], cursor
 
 
+@contextmanager
+def stoppable(db: Database, timeout: float | None) -> Iterator[None]:
+    """Let Ctrl-C (SIGINT) and a time limit of ``timeout`` seconds end the SQLite work done inside.
+
+    SQLite runs a statement in C, where Python's own Ctrl-C handling waits for it to return: a
+    progress handler, called every ``PROGRESS_STEPS`` steps, lets the SIGINT handler run and aborts
+    the statement once it fired or the deadline passed. Raises ``QueryStopped`` with a sentence.
+    """
+    deadline = time.monotonic() + timeout if timeout else None
+    stopped: list[str] = []
+
+    def on_sigint(_signal: int, _frame: object) -> None:
+        stopped.append("it was interrupted (Ctrl-C)")
+
+    def check() -> int:
+        if not stopped and deadline is not None and time.monotonic() > deadline:
+            stopped.append(f"it ran longer than --timeout {timeout:g} seconds")
+        return 1 if stopped else 0
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    db.conn.set_progress_handler(check, PROGRESS_STEPS)
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if stopped and "interrupt" in str(error):
+            raise QueryStopped(f"The query stopped because {stopped[0]}; nothing was changed.") from error
+        raise
+    finally:
+        db.conn.set_progress_handler(None, 0)
+        signal.signal(signal.SIGINT, previous)
+
+
+def decode_json_values(columns: list[str], rows: Iterator[tuple]) -> Iterator[list[Any]]:
+    """Rows of any query with the values of the archive's JSON columns (by name) decoded, when they parse."""
+    positions = [number for number, column in enumerate(columns) if column in ARCHIVE_JSON_COLUMNS]
+    for row in rows:
+        values = list(row)
+        for number in positions:
+            value = values[number]
+            if isinstance(value, str) and value[:1] in ("[", "{"):
+                with suppress(json.JSONDecodeError):
+                    values[number] = json.loads(value)
+        yield values
+
+
+# -- search ------------------------------------------------------------------------------------
+
+_FTS_TOKENS = re.compile(r'"(?:[^"]|"")*"\*?|[()]|[^\s()"]+|"[^"]*$|\s+')
+"""A search text in FTS5 tokens: a phrase (closed, maybe a prefix), a parenthesis, a run of other
+characters, an unclosed phrase to the end (left for FTS5 to report), blanks."""
+_FTS_OPERATORS = {"AND", "OR", "NOT"}
+_BAREWORD = re.compile(r"[\w\u0080-\U0010ffff]+")
+"""What FTS5 reads as one word without quotes: letters, digits, ``_`` and any non-ASCII character."""
+_COLUMN_FILTER = re.compile(r"([A-Za-z_]\w*):(.*)")
+
+
+def _quoted(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _fts_word(word: str) -> str:
+    """One blank-separated word of a search text as FTS5 reads it (see ``fts_expression``)."""
+    if word in _FTS_OPERATORS:
+        return word
+    column = _COLUMN_FILTER.fullmatch(word)
+    if column:
+        return f"{column[1]}:" + (_fts_word(column[2]) if column[2] else "")
+    if word.startswith("^") and len(word) > 1:
+        return "^" + _fts_word(word[1:])
+    stem, star = (word[:-1], "*") if word.endswith("*") and len(word) > 1 else (word, "")
+    return stem + star if _BAREWORD.fullmatch(stem) else _quoted(stem) + star
+
+
+def fts_expression(text: str) -> str:
+    """The FTS5 query for a search text: a plain word is searched as that word, whatever it holds.
+
+    German text is full of words FTS5 would read as syntax (``Ukraine-Konflikt``, ``90.000``,
+    ``Merkel.``, ``C++``): such a word is quoted, which makes it the phrase of its parts. FTS5 syntax
+    is kept: ``OR``, ``AND``, ``NOT``, ``"phrases"``, ``prefix*``, ``^first``, ``column:``,
+    parentheses. A malformed expression (an unclosed quote, a dangling ``OR``) stays malformed, for
+    SQLite to report.
+    """
+    parts = []
+    for token in _FTS_TOKENS.findall(text):
+        parts.append(token if token.isspace() or token[0] in '"()' else _fts_word(token))
+    return "".join(parts)
+
+
+def fts_problem(expression: str) -> str | None:
+    """What SQLite says is wrong with an FTS5 query over the archive's columns, or None if it is sound."""
+    with closing(sqlite3.connect(":memory:")) as probe:
+        probe.execute(f"CREATE VIRTUAL TABLE probe USING fts5({', '.join(FTS_COLUMNS)})")
+        try:
+            probe.execute("SELECT * FROM probe WHERE probe MATCH ?", [expression]).fetchall()
+        except sqlite3.OperationalError as error:
+            return str(error)
+    return None
+
+
 def _date_filters(column: str, since: str | None, until: str | None) -> tuple[list[str], list[str]]:
-    """SQL conditions on an ISO column for the calendar days ``since`` .. ``until`` (inclusive)."""
+    """SQL conditions on a ``YYYY-MM-DD`` day column for the days ``since`` .. ``until`` (inclusive)."""
     where, args = [], []
     if since:
         where.append(f"{column} >= ?")
         args.append(since)
     if until:
-        where.append(f"{column} < date(?, '+1 day')")
+        where.append(f"{column} <= ?")
         args.append(until)
     return where, args
 
 
+def _article_filters(sections: tuple[str, ...], since: str | None, until: str | None,
+                     table: str = "articles") -> tuple[str, list[str]]:
+    """`` AND ...`` conditions (Berlin days, sections) on the articles table and their arguments."""
+    where, args = _date_filters(f"{table}.published_on", since, until)
+    if sections:
+        where.append(f"{table}.section IN ({', '.join('?' for _ in sections)})")
+        args.extend(sections)
+    return "".join(f" AND {condition}" for condition in where), args
+
+
 SEARCH_COLUMNS = ("published_at", "section", "headline", "snippet", "url")
+_SEARCH_FROM = (" FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid"
+                " WHERE articles_fts MATCH ?")
 
 
 def search_articles(db: Database, text: str, *, sections: tuple[str, ...] = (), since: str | None = None,
                     until: str | None = None, limit: int = 20, highlight: tuple[str, str] = ("**", "**")
-                    ) -> sqlite3.Cursor:
-    """Full-text search (FTS5 syntax) over headline, lead and body, best bm25 rank first.
+                    ) -> tuple[int, sqlite3.Cursor]:
+    """Full-text search over headline, lead and body, best bm25 rank first (``fts_expression`` reads ``text``).
 
-    The cursor yields tuples in ``SEARCH_COLUMNS`` order; the snippet marks hits with ``highlight``.
+    Returns the number of matching articles and a cursor over the first ``limit``, as tuples in
+    ``SEARCH_COLUMNS`` order; the snippet marks hits with ``highlight``.
     """
     weights = ", ".join(str(weight) for weight in SEARCH_WEIGHTS)
-    where, args = _date_filters("articles.published_at", since, until)
-    if sections:
-        where.append(f"articles.section IN ({', '.join('?' for _ in sections)})")
-        args.extend(sections)
+    conditions, args = _article_filters(sections, since, until)
+    match = [fts_expression(text), *args]
+    total = db.execute("SELECT count(*)" + _SEARCH_FROM + conditions, match).fetchone()[0]
     sql = (
         "SELECT articles.published_at, articles.section, articles.headline,"
         " snippet(articles_fts, -1, ?, ?, '…', 12) AS snippet, articles.canonical_url AS url"
-        " FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid"
-        " WHERE articles_fts MATCH ?" + "".join(f" AND {condition}" for condition in where)
-        + f" ORDER BY bm25(articles_fts, {weights}), articles.published_at DESC LIMIT ?"
+        + _SEARCH_FROM + conditions + f" ORDER BY bm25(articles_fts, {weights}), articles.published_at DESC LIMIT ?"
     )
-    return db.execute(sql, [*highlight, text, *args, limit])
+    return total, db.execute(sql, [*highlight, *match, limit])
 
 
 def decode_json_columns(columns: list[str], rows: Iterator[tuple]) -> Iterator[list[Any]]:
@@ -696,19 +875,48 @@ def decode_json_columns(columns: list[str], rows: Iterator[tuple]) -> Iterator[l
 def export_articles(db: Database, *, sections: tuple[str, ...] = (), since: str | None = None,
                     until: str | None = None) -> tuple[list[str], sqlite3.Cursor]:
     """Column names and a cursor over every matching article row (body text included), oldest first."""
-    where, args = _date_filters("published_at", since, until)
-    if sections:
-        where.append(f"section IN ({', '.join('?' for _ in sections)})")
-        args.extend(sections)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    cursor = db.execute(f"SELECT * FROM articles{clause} ORDER BY published_at, identity", args)
+    conditions, args = _article_filters(sections, since, until)
+    cursor = db.execute(f"SELECT * FROM articles WHERE 1{conditions} ORDER BY published_at, identity", args)
     return [column[0] for column in cursor.description], cursor
 
 
-def articles_per_section_and_month(db: Database) -> list[dict[str, Any]]:
+# -- stats -------------------------------------------------------------------------------------
+
+PERIODS = {"month": 7, "year": 4}
+"""Period of the stats -> length of its ``YYYY-MM-DD`` prefix."""
+
+
+def articles_per_section_and_period(db: Database, by: str = "month") -> list[dict[str, Any]]:
     return list(db.query(
-        "SELECT coalesce(section, '') AS section, coalesce(substr(published_at, 1, 7), '') AS month,"
+        f"SELECT coalesce(section, '') AS section, coalesce(substr(published_on, 1, {PERIODS[by]}), '') AS {by},"
         " count(*) AS articles FROM articles GROUP BY 1, 2 ORDER BY 1, 2"))
+
+
+def articles_per_period(db: Database, by: str = "month") -> list[dict[str, Any]]:
+    """Articles per Berlin month or year, every period from the first to the last included (a gap
+    shows as 0); articles without a date count under ``''``."""
+    counts = {row[0]: row[1] for row in db.execute(
+        f"SELECT coalesce(substr(published_on, 1, {PERIODS[by]}), ''), count(*) FROM articles GROUP BY 1")}
+    dated = sorted(period for period in counts if period)
+    periods = _every_period(dated[0], dated[-1], by) if dated else []
+    return [{by: period, "articles": counts.get(period, 0)} for period in periods + ([""] if "" in counts else [])]
+
+
+def _every_period(first: str, last: str, by: str) -> list[str]:
+    if by == "year":
+        return [str(year) for year in range(int(first), int(last) + 1)]
+    (year, month), (last_year, last_month) = (map(int, first.split("-")), map(int, last.split("-")))
+    periods = []
+    while (year, month) <= (last_year, last_month):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
+
+
+def articles_per_section(db: Database) -> list[dict[str, Any]]:
+    return list(db.query(
+        "SELECT coalesce(section, '') AS section, count(*) AS articles, min(published_on) AS first_day,"
+        " max(published_on) AS last_day, sum(paywalled) AS paywalled FROM articles GROUP BY 1 ORDER BY 2 DESC, 1"))
 
 
 def coverage_per_layout(db: Database) -> list[dict[str, Any]]:
@@ -731,14 +939,67 @@ def error_counts(db: Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT stage, count(*) AS errors FROM errors GROUP BY stage ORDER BY stage"))
 
 
-def archive_stats(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """The tables ``dwnscraper stats`` prints, by title."""
+def archive_stats(db: Database, by: str = "month") -> dict[str, list[dict[str, Any]]]:
+    """The tables ``dwnscraper stats`` prints, by title; the first is its chart."""
     return {
-        "articles_per_section_and_month": articles_per_section_and_month(db),
+        f"articles_per_{by}": articles_per_period(db, by),
+        "articles_per_section": articles_per_section(db),
+        f"articles_per_section_and_{by}": articles_per_section_and_period(db, by),
         "field_coverage_percent_per_layout": coverage_per_layout(db),
         "crawl_runs": crawl_run_rows(db),
         "errors_per_stage": error_counts(db),
     }
+
+
+# -- one article: show, raw --------------------------------------------------------------------
+
+
+class NotFound(LookupError):
+    """No stored article or page answers the reference given; the message is a sentence."""
+
+
+def find_article(db: Database, reference: str) -> dict[str, Any]:
+    """The article row a user means by ``reference``: its id (``503386``), identity (``id:503386``,
+    ``wp:/2014/09/26/slug/``) or any URL variant of it (``http``, ``www.``, a slug or none)."""
+    reference = reference.strip()
+    if reference.isdigit():
+        row = next(db.query("SELECT * FROM articles WHERE article_id = ? ORDER BY identity", [int(reference)]), None)
+    else:
+        row = next(db.query("SELECT * FROM articles WHERE ? IN (identity, url, canonical_url)", [reference]), None)
+        if row is None and "://" in reference:
+            row = stored_article(db, url_identity(reference) or "")
+    if row is None:
+        raise NotFound(f"The archive holds no article {reference!r}; give its id, identity or URL.")
+    return row
+
+
+def article_revisions(db: Database, identity: str) -> list[dict[str, Any]]:
+    """Every stored revision of an article, the first included: number, fetch time, page and URL fetched."""
+    return list(db.query(
+        "SELECT article_revisions.revision, article_revisions.fetched_at, article_revisions.raw_page_id,"
+        " raw_pages.url FROM article_revisions LEFT JOIN raw_pages ON raw_pages.id = article_revisions.raw_page_id"
+        " WHERE identity = ? ORDER BY revision", [identity]))
+
+
+def raw_page_id_of(db: Database, reference: str, revision: int | None = None) -> int:
+    """The stored page ``raw`` writes: an article's newest fetch (or the fetch of its ``revision``),
+    else the newest fetch of a URL that is no stored article (a listing, a page that did not parse)."""
+    try:
+        article = find_article(db, reference)
+    except NotFound:
+        if revision is not None or "://" not in reference:
+            raise
+        row = db.execute("SELECT max(id) FROM raw_pages WHERE ? IN (url, final_url)", [reference]).fetchone()
+        if row[0] is None:
+            raise NotFound(f"The archive holds no page fetched from {reference}.") from None
+        return row[0]
+    if revision is None:
+        return article["raw_page_id"]
+    row = db.execute("SELECT raw_page_id FROM article_revisions WHERE identity = ? AND revision = ?",
+                     [article["identity"], revision]).fetchone()
+    if row is None:
+        raise NotFound(f"Article {article['identity']} has revisions 1 to {article['revision']}, not {revision}.")
+    return row[0]
 
 
 def reparse_page_ids(db: Database) -> list[int]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,15 @@ def mirror(fixture_site: Path) -> Iterator[MirrorServer]:
     """``fixtures/site/`` served on 127.0.0.1 (ephemeral port) for one test; ``.hits`` logs every request answered."""
     with MirrorServer(fixture_site) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory) -> Path:
+    """One ``dwnscraper crawl --mirror fixtures/site`` (a subprocess, over HTTP on 127.0.0.1) into a
+    fresh ``dwn.db``; tests that only read share it (copy it to write)."""
+    db = tmp_path_factory.mktemp("crawled") / "dwn.db"
+    command = [sys.executable, "-m", "dwnscraper", "crawl", "--mirror", str(FIXTURE_SITE), "--db", str(db),
+               "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DWN_PROGRESS=log"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=db.parent)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return db

@@ -13,7 +13,9 @@ import subprocess
 import sys
 from collections import Counter
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -24,7 +26,7 @@ from dwnscraper.storage import Archive, article_record, stored_teasers
 REPO = Path(__file__).resolve().parent.parent
 SITE = REPO / "fixtures" / "site"
 PAGES = REPO / "fixtures" / "pages"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DWN_PROGRESS=log"]
+BERLIN = ZoneInfo("Europe/Berlin")
 GOLD = "id:718426"
 GOLD_HEADLINE = "Goldpreis auf Rekordhoch: Anleger flüchten in sichere Häfen"
 GOLD_URL = "https://deutsche-wirtschafts-nachrichten.de/718426/Goldpreis-auf-Rekordhoch-Anleger-fluechten-in-sichere"
@@ -34,16 +36,6 @@ GOLD_URL = "https://deutsche-wirtschafts-nachrichten.de/718426/Goldpreis-auf-Rek
 def manifest() -> list[dict]:
     """The articles the fixture site holds, as its generator recorded them."""
     return json.loads((SITE / "_manifest.json").read_text(encoding="utf-8"))["articles"]
-
-
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory) -> Path:
-    """One ``dwnscraper crawl --mirror fixtures/site`` into a fresh database; read-only tests share it."""
-    db = tmp_path_factory.mktemp("crawled") / "dwn.db"
-    command = [sys.executable, "-m", "dwnscraper", "crawl", "--mirror", str(SITE), "--db", str(db), *FAST]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=db.parent)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return db
 
 
 @pytest.fixture
@@ -57,6 +49,12 @@ def db(crawled, tmp_path) -> Path:
 
 def run(*args: str):
     return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def berlin_days(db: Path) -> list[tuple[str, str]]:
+    """Section and Berlin publication day of every article, computed here from ``published_at``."""
+    return [(section, datetime.fromisoformat(published_at).astimezone(BERLIN).date().isoformat())
+            for section, published_at in sql(db, "select section, published_at from articles")]
 
 
 def fingerprint(db: Path) -> tuple[list[str], str]:
@@ -300,6 +298,13 @@ def test_stats_json(crawled, manifest):
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)
     assert sum(row["articles"] for row in stats["articles_per_section_and_month"]) == len(manifest)
+    per_month = {row["month"]: row["articles"] for row in stats["articles_per_month"]}
+    assert list(per_month)[0] == "2014-09" and list(per_month)[-1] == "2026-01"
+    assert len(per_month) == 12 * 11 + 5 and per_month["2018-03"] == 0 and sum(per_month.values()) == len(manifest)
+    assert per_month["2026-01"] == sum(day.startswith("2026-01") for _, day in berlin_days(crawled))
+    sections = {row["section"]: row for row in stats["articles_per_section"]}
+    assert sections["Unternehmen"] == {"section": "Unternehmen", "articles": 4, "first_day": "2014-09-26",
+                                       "last_day": "2026-01-16", "paywalled": 0}
     coverage = {row["field"]: row for row in stats["field_coverage_percent_per_layout"]}
     layouts = Counter(article["layout"] for article in manifest)
     assert coverage["articles"] == {"field": "articles", **layouts}
@@ -310,11 +315,26 @@ def test_stats_json(crawled, manifest):
                                          {"stage": "parse", "errors": 1}]
 
 
-def test_stats_table(crawled):
-    result = run("stats", crawled, "-f", "table")
-    assert result.stdout.splitlines()[0] == "Articles per section and month:"
+def test_stats_table_is_a_chart_per_year_and_a_section_summary(crawled, manifest):
+    result = run("stats", crawled, "--by", "year", "-f", "table")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Articles per year:"
+    bars = {line.split()[0]: line.split() for line in lines[1:14]}
+    assert list(bars) == [str(year) for year in range(2014, 2027)]
+    assert bars["2018"] == ["2018", "0"]
+    newest = sum(day.startswith("2026") for _, day in berlin_days(crawled))
+    assert bars["2026"][1] == "█" * 78 and bars["2026"][2] == str(newest)
+    assert lines[14] == "Articles per section:"
     for title in ("Field coverage percent per layout:", "Crawl runs:", "Errors per stage:"):
         assert title in result.stdout
+    assert "Articles per section and year" not in result.stdout
+
+
+def test_stats_csv_is_articles_per_section_and_period(crawled, manifest):
+    rows = list(csv.DictReader(run("stats", crawled, "--by", "year", "-f", "csv").stdout.splitlines()))
+    assert list(rows[0]) == ["section", "year", "articles"]
+    expected = Counter((section, day[:4]) for section, day in berlin_days(crawled))
+    assert {(row["section"], row["year"]): int(row["articles"]) for row in rows} == expected
 
 
 # -- the archive in sqlite-utils -------------------------------------------------------------------
