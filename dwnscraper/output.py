@@ -108,13 +108,14 @@ def _write_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], stream: 
 
 
 def _write_records(columns: Sequence[str], cells: list[list[Text]], out: Console) -> None:
+    """Each row as ``column: value`` lines; the terminal wraps a long value, so a URL stays one line to copy."""
     from rich.text import Text
 
     label_width = max(map(len, columns))
     for number, row in enumerate(cells, 1):
         out.print(Text(f"-- row {number} " + "-" * max(0, label_width - 6), style="dim"))
         for column, cell in zip(columns, row, strict=True):
-            out.print(Text(f"{column.rjust(label_width)}: ", style="bold").append_text(cell))
+            out.print(Text(f"{column.rjust(label_width)}: ", style="bold").append_text(cell), soft_wrap=True)
 
 
 def _cell(value: Any, highlight: tuple[str, str] | None) -> Text:

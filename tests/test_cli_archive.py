@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import io
 import json
+import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -144,6 +147,101 @@ def test_query_errors_are_sentences(crawled, tmp_path):
         f"Error: {empty} is not a dwnscraper archive: it has no articles table.\n")
 
 
+def test_query_refuses_writing_the_schema_table(db):
+    before = fingerprint(db)
+    result = run("query", db, "UPDATE sqlite_master SET sql = ''")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: The SQL failed: table sqlite_master may not be modified.\n"
+    assert fingerprint(db) == before
+
+
+def test_query_reads_the_fts_index_json_each_and_pragma_functions(crawled):
+    fts = run("query", crawled, "select headline from articles_fts where articles_fts match 'headline:Goldpreis'",
+              "-f", "csv")
+    assert fts.exit_code == 0, fts.output
+    assert fts.stdout == f"headline\n{GOLD_HEADLINE}\n"
+    ranked = run("query", crawled, "select rowid from articles_fts('Milliarden') order by rank", "-f", "csv")
+    assert len(ranked.stdout.splitlines()) == 3
+    per_topic = run("query", crawled, "select value as topic, count(*) as n from articles, json_each(articles.topics)"
+                    " group by value order by value", "-f", "csv")
+    assert per_topic.exit_code == 0, per_topic.output
+    expected = Counter(topic for (topics,) in sql(crawled, "select topics from articles") for topic in json.loads(topics))
+    assert per_topic.stdout == "topic,n\n" + "".join(f"{topic},{n}\n" for topic, n in sorted(expected.items()))
+    columns = run("query", crawled, "select name from pragma_table_info('articles') where name like 'published%'",
+                  "-f", "csv")
+    assert columns.stdout == "name\npublished_raw\npublished_at\npublished_on\n"
+    per_author = run("query", crawled, "select count(*) as n from articles, json_each(authors)", "-f", "csv")
+    authors = sum(len(json.loads(authors)) for (authors,) in sql(crawled, "select authors from articles"))
+    assert per_author.stdout == f"n\n{authors}\n"
+
+
+def test_query_names_a_missing_value_instead_of_blaming_statements(crawled):
+    named = run("query", crawled, "select headline from articles where section = :s")
+    assert named.exit_code == 1
+    assert named.stderr == "Error: The SQL needs a value for :s: give it with -p s VALUE.\n"
+    positional = run("query", crawled, "select headline from articles where section = ?")
+    assert positional.stderr == (
+        "Error: The SQL has a ? placeholder, which -p cannot fill: name it (:name) and give -p name VALUE.\n")
+
+
+def test_query_decodes_json_columns_in_json_output_only(crawled):
+    statement = "select identity, topics, authors, body from articles where identity = :id"
+    [row] = sql(crawled, "select topics, authors, body from articles where identity = ?", GOLD)
+    record = json.loads(run("query", crawled, statement, "-p", "id", GOLD, "-f", "jsonl").stdout)
+    assert record == {"identity": GOLD, "topics": json.loads(row[0]), "authors": json.loads(row[1]),
+                      "body": json.loads(row[2])}
+    assert isinstance(record["body"], list) and record["body"][0]["kind"] == "paragraph"
+    [as_csv] = csv.DictReader(run("query", crawled, statement, "-p", "id", GOLD, "-f", "csv").stdout.splitlines())
+    assert as_csv["topics"] == row[0]
+    text_like_json = run("query", crawled, "select '[not json' as topics, '{\"a\": 1}' as other", "-f", "jsonl")
+    assert json.loads(text_like_json.stdout) == {"topics": "[not json", "other": '{"a": 1}'}
+
+
+RUNAWAY = "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n"
+
+
+def test_query_stops_at_its_timeout(crawled):
+    result = run("query", crawled, RUNAWAY, "--timeout", "0.5")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: The query stopped because it ran longer than --timeout 0.5 seconds; "
+                             "nothing was changed.\n")
+
+
+def test_query_stops_at_once_on_ctrl_c(crawled):
+    command = [sys.executable, "-m", "dwnscraper", "query", str(crawled), RUNAWAY, "--timeout", "600"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(timeout=2)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert stderr == "Error: The query stopped because it was interrupted (Ctrl-C); nothing was changed.\n"
+    assert stdout == ""
+
+
+def test_query_table_shows_wide_rows_as_records_with_whole_values(crawled, monkeypatch):
+    from dwnscraper import output
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("COLUMNS", "80")
+    [row] = sql(crawled, "select * from articles where identity = ?", GOLD)
+    columns = [name for (name,) in sql(crawled, "select name from pragma_table_info('articles')")]
+    terminal = Terminal()
+    assert output.write_rows(columns, [row], "table", terminal) == 1
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue()).splitlines()
+    assert lines[0].startswith("-- row 1 ")
+    width = max(map(len, columns))
+    assert f"{'identity'.rjust(width)}: {GOLD}" in lines
+    assert f"{'canonical_url'.rjust(width)}: {GOLD_URL}" in lines
+    assert "…" not in terminal.getvalue()
+    narrow = Terminal()
+    output.write_rows(["identity", "section"], [(GOLD, "Finanzen")], "table", narrow)
+    assert "┃ identity  ┃ section  ┃" in re.sub(r"\x1b\[[0-9;]*m", "", narrow.getvalue())
+
+
 # -- search ----------------------------------------------------------------------------------------
 
 
@@ -182,6 +280,48 @@ def test_search_rejects_a_date_that_is_no_day(crawled):
     assert result.exit_code == 2 and "'gestern' does not match the format '%Y-%m-%d'" in result.stderr
 
 
+@pytest.mark.parametrize(("text", "expression"), [
+    ("Ukraine-Konflikt", '"Ukraine-Konflikt"'),
+    ("90.000 Dollar", '"90.000" Dollar'),
+    ("Merkel.", '"Merkel."'),
+    ("C++ oder Rust", '"C++" "oder" Rust'),
+    ("Gold OR Silber NOT Öl", "Gold OR Silber NOT Öl"),
+    ('"sichere Häfen" Anleger', '"sichere Häfen" Anleger'),
+    ("Gold* Zoll-Streit*", 'Gold* "Zoll-Streit"*'),
+    ("headline:Gold lead:Ukraine-Krieg", 'headline:Gold lead:"Ukraine-Krieg"'),
+    ("(Gold OR Silber) 10:30", '(Gold OR Silber) "10:30"'),
+    ("^Merkel", "^Merkel"),
+    ('"Goldpreis', '"Goldpreis'),
+])
+def test_fts_expression_quotes_plain_words_and_keeps_syntax(text, expression):
+    from dwnscraper.storage import fts_expression
+
+    assert fts_expression(text) == expression
+
+
+@pytest.mark.parametrize(("text", "headlines"), [
+    ("Grönland-Krise", ["Grönland-Krise im Fokus vor dem Gipfeltreffen in Davos"]),
+    ("90.000", ["Bitcoin fällt unter 90.000 Dollar: Was Anleger jetzt wissen müssen"]),
+    ("Merkel.", ["Merkel verteidigt Flüchtlingspolitik vor der Fraktion"]),
+    ("C++", []),
+    ("Ukraine-Konflikt", []),
+    ("headline:Gold*", [GOLD_HEADLINE]),
+    ('"sichere Häfen"', [GOLD_HEADLINE]),
+    ("Zinsen NOT Gold", ["EZB lässt Zinsen unverändert – Lagarde warnt vor Inflation"]),
+])
+def test_search_takes_plain_words_as_words_and_keeps_fts_syntax(crawled, text, headlines):
+    result = run("search", crawled, text, "-f", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["headline"] for line in result.stdout.splitlines()] == headlines
+
+
+def test_search_says_when_the_limit_cut_the_results(crawled):
+    cut = run("search", crawled, "Milliarden", "-n", "1", "-f", "csv")
+    assert len(cut.stdout.splitlines()) == 2
+    assert cut.stderr == "1 of 2 shown; -n 2 shows all.\n"
+    assert run("search", crawled, "Milliarden", "-n", "2").stderr == ""
+
+
 # -- export ----------------------------------------------------------------------------------------
 
 
@@ -212,6 +352,117 @@ def test_export_of_one_day(crawled):
     lines = run("export", crawled, "--since", "2014-09-26", "--until", "2014-09-26").stdout.splitlines()
     oelpreis = "wp:/2014/09/26/oelpreis-faellt-auf-tiefsten-stand-seit-jahren/"
     assert [json.loads(line)["identity"] for line in lines] == [oelpreis]
+
+
+def test_published_on_is_the_berlin_day_and_filters_use_it(crawled):
+    days = dict(sql(crawled, "select identity, published_on from articles"))
+    times = dict(sql(crawled, "select identity, published_at from articles"))
+    assert days == {identity: datetime.fromisoformat(moment).astimezone(BERLIN).date().isoformat()
+                    for identity, moment in times.items()}
+    oelpreis = "wp:/2014/09/26/oelpreis-faellt-auf-tiefsten-stand-seit-jahren/"
+    assert (times[oelpreis], days[oelpreis]) == ("2014-09-26T01:03:00+02:00", "2014-09-26")
+    found = run("search", crawled, "Ölpreis", "--since", "2014-09-26", "--until", "2014-09-26", "-f", "jsonl")
+    assert [json.loads(line)["published_at"] for line in found.stdout.splitlines()] == [times[oelpreis]]
+    assert run("search", crawled, "Ölpreis", "--until", "2014-09-25").stdout == "[]\n"
+
+
+def test_migration_fills_published_on_of_an_older_archive(db):
+    sql(db, "drop index idx_articles_published_on")
+    sql(db, "alter table articles drop column published_on")
+    sql(db, "delete from _sqlite_migrations where name = 'm003_articles_published_on'")
+    with Archive(db):
+        pass
+    rows = sql(db, "select published_at, published_on from articles")
+    assert len(rows) == 32 and all(
+        day == datetime.fromisoformat(moment).astimezone(BERLIN).date().isoformat() for moment, day in rows)
+    assert sql(db, "select count(*) from pragma_index_list('articles') where name = 'idx_articles_published_on'") == [(1,)]
+
+
+# -- show and raw ----------------------------------------------------------------------------------
+
+
+def test_show_prints_the_article_readably_by_id_identity_or_url(crawled):
+    by_identity = run("show", crawled, GOLD)
+    assert by_identity.exit_code == 0, by_identity.output
+    [row] = sql(crawled, "select lead, body, image_caption from articles where identity = ?", GOLD)
+    lines = by_identity.stdout.splitlines()
+    assert lines[:3] == ["Finanzen", GOLD_HEADLINE, "Veröffentlicht: 18.01.2026 08:14 · Lesezeit: 3 min"]
+    assert lines[4] == row[0]
+    assert lines[6].startswith(f"Bild: {row[2]}")
+    assert [block["text"] for block in json.loads(row[1])] == [line for line in lines[8:] if line][:len(
+        json.loads(row[1]))]
+    assert "Revisionen (1):" in lines and "Teaser auf der Seite (4):" in lines
+    assert "<p>" not in by_identity.stdout
+    for reference in ("718426", GOLD_URL, GOLD_URL.replace("https://", "http://www.") + "?utm_source=x"):
+        assert run("show", crawled, reference).stdout == by_identity.stdout
+
+
+def test_show_wraps_at_the_width_asked(crawled):
+    lines = run("show", crawled, GOLD, "--width", "40").stdout.splitlines()
+    assert max(map(len, lines)) == 40 and GOLD_HEADLINE not in lines
+
+
+def test_show_of_an_unknown_article_is_one_sentence(crawled):
+    result = run("show", crawled, "id:1")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: The archive holds no article 'id:1'; give its id, identity or URL.\n"
+
+
+def test_raw_writes_the_stored_html_of_the_newest_fetch(crawled, tmp_path):
+    [(page_id, digest, size)] = sql(crawled, "select raw_pages.id, raw_pages.content_hash, raw_pages.body_size from"
+                                    " articles join raw_pages on raw_pages.id = articles.raw_page_id where identity = ?",
+                                    GOLD)
+    target = tmp_path / "gold.html"
+    result = run("raw", crawled, GOLD_URL, "-o", target)
+    assert result.exit_code == 0 and result.stdout == ""
+    body = target.read_bytes()
+    assert hashlib.sha256(body).hexdigest() == digest and len(body) == size
+    assert GOLD_HEADLINE.encode() in body
+    piped = subprocess.run([sys.executable, "-m", "dwnscraper", "raw", str(crawled), GOLD, "--revision", "1"],
+                           capture_output=True, timeout=60, check=True)
+    assert piped.stdout == body
+
+
+def test_raw_of_a_listing_url_and_of_a_missing_revision(crawled):
+    [(url, digest)] = sql(crawled, "select url, content_hash from raw_pages where id ="
+                          " (select max(raw_page_id) from listings where page = 1 and section = 'Politik')")
+    listing = run("raw", crawled, url)
+    assert listing.exit_code == 0, listing.output
+    assert hashlib.sha256(listing.stdout_bytes).hexdigest() == digest
+    missing = run("raw", crawled, GOLD, "--revision", "2")
+    assert missing.exit_code == 1
+    assert missing.stderr == f"Error: Article {GOLD} has revisions 1 to 1, not 2.\n"
+    nowhere = run("raw", crawled, "https://deutsche-wirtschafts-nachrichten.de/politik?page=99")
+    assert nowhere.stderr == ("Error: The archive holds no page fetched from "
+                              "https://deutsche-wirtschafts-nachrichten.de/politik?page=99.\n")
+
+
+# -- cold start ------------------------------------------------------------------------------------
+
+
+IMPORTS_OF = """
+import runpy, sys
+sys.argv = ["dwnscraper", *sys.argv[1:]]
+try:
+    runpy.run_module("dwnscraper", run_name="__main__")
+except SystemExit:
+    pass
+heavy = sorted(name for name in sys.modules if name.split(".")[0] in {"scrapy", "twisted", "dateparser", "lxml"}
+               or name.startswith("dwnscraper.parsing"))
+sys.stderr.write("HEAVY:" + ",".join(heavy))
+"""
+"""Runs ``dwnscraper ARGS`` in this process, then writes the crawler and parser modules it imported."""
+
+
+@pytest.mark.parametrize("arguments", [
+    ["--version"], ["query", "{db}", "select count(*) from articles"], ["search", "{db}", "Gold"],
+    ["show", "{db}", GOLD], ["stats", "{db}"], ["export", "{db}"], ["raw", "{db}", GOLD],
+])
+def test_read_commands_import_no_crawler_or_parser(crawled, arguments):
+    done = subprocess.run([sys.executable, "-c", IMPORTS_OF, *(arg.format(db=crawled) for arg in arguments)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stderr.rsplit("HEAVY:", 1)[1] == ""
+    assert done.stdout
 
 
 # -- reparse ---------------------------------------------------------------------------------------
