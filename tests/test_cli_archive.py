@@ -285,7 +285,7 @@ def test_search_rejects_a_date_that_is_no_day(crawled):
     ("Ukraine-Konflikt", '"Ukraine-Konflikt"'),
     ("90.000 Dollar", '"90.000" Dollar'),
     ("Merkel.", '"Merkel."'),
-    ("C++ oder Rust", '"C++" "oder" Rust'),
+    ("C++ oder Rust", '"C++" oder Rust'),
     ("Gold OR Silber NOT Öl", "Gold OR Silber NOT Öl"),
     ('"sichere Häfen" Anleger', '"sichere Häfen" Anleger'),
     ("Gold* Zoll-Streit*", 'Gold* "Zoll-Streit"*'),
