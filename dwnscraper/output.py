@@ -46,6 +46,15 @@ def _text_value(value: Any) -> str:
     return str(value)
 
 
+def site_time(iso: str | None) -> str | None:
+    """An ISO time with the Berlin offset as the site prints it: ``2014-09-26T01:03:00+02:00`` ->
+    ``26.09.2014 01:03``."""
+    if not iso:
+        return None
+    year, month, day = iso[:10].split("-")
+    return f"{day}.{month}.{year} {iso[11:16]}"
+
+
 def json_line(row: dict[str, Any]) -> str:
     return json.dumps({key: _json_value(value) for key, value in row.items()}, ensure_ascii=False)
 

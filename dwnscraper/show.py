@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from sqlite_utils import Database
 
 from dwnscraper import storage
-from dwnscraper.output import console
+from dwnscraper.output import console, site_time
 
 BLOCK_STYLES = {"heading": ("", "bold"), "quote": ("  │ ", "italic"), "list_item": ("  • ", "")}
 """Body block kind -> the prefix of its first line and its rich style; a paragraph has neither."""
@@ -27,9 +27,9 @@ def article_lines(row: Mapping[str, Any], revisions: Sequence[Mapping[str, Any]]
     """The article as ``(text, rich style)`` lines, a blank line between its parts."""
     authors = json.loads(row["authors"])
     topics = json.loads(row["topics"])
-    dates = [f"Veröffentlicht: {_moment(row['published_at']) or row['published_raw'] or 'ohne Datum'}"]
+    dates = [f"Veröffentlicht: {site_time(row['published_at']) or row['published_raw'] or 'ohne Datum'}"]
     if row["updated_at"]:
-        dates.append(f"Aktualisiert: {_moment(row['updated_at'])}")
+        dates.append(f"Aktualisiert: {site_time(row['updated_at'])}")
     if row["reading_time_minutes"]:
         dates.append(f"Lesezeit: {row['reading_time_minutes']} min")
     lines = [(row["section"] or "", "bold cyan"), (row["headline"], "bold")]
@@ -54,14 +54,6 @@ def article_lines(row: Mapping[str, Any], revisions: Sequence[Mapping[str, Any]]
     lines.append((f"{row['canonical_url']}  ({row['identity']}, Revision {row['revision']})", "dim"))
     lines += _revision_lines(revisions) + _teaser_lines(teasers)
     return lines
-
-
-def _moment(iso: str | None) -> str | None:
-    """``2014-09-26T01:03:00+02:00`` as the site prints it: ``26.09.2014 01:03``."""
-    if not iso:
-        return None
-    day, time = iso[:10].split("-"), iso[11:16]
-    return f"{day[2]}.{day[1]}.{day[0]} {time}"
 
 
 def _revision_lines(revisions: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:

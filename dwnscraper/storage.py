@@ -770,7 +770,8 @@ _BAREWORD = re.compile(r"[\w\u0080-\U0010ffff]+")
 _COLUMN_FILTER = re.compile(r"([A-Za-z_]\w*):(.*)")
 
 
-def _quoted(word: str) -> str:
+def quoted(word: str) -> str:
+    """``word`` as an FTS5 string: a phrase of its parts, whatever characters it holds."""
     return '"' + word.replace('"', '""') + '"'
 
 
@@ -784,7 +785,7 @@ def _fts_word(word: str) -> str:
     if word.startswith("^") and len(word) > 1:
         return "^" + _fts_word(word[1:])
     stem, star = (word[:-1], "*") if word.endswith("*") and len(word) > 1 else (word, "")
-    return stem + star if _BAREWORD.fullmatch(stem) else _quoted(stem) + star
+    return stem + star if _BAREWORD.fullmatch(stem) else quoted(stem) + star
 
 
 def fts_expression(text: str) -> str:
@@ -836,8 +837,10 @@ def _article_filters(sections: tuple[str, ...], since: str | None, until: str | 
 
 
 SEARCH_COLUMNS = ("published_at", "section", "headline", "snippet", "url")
-_SEARCH_FROM = (" FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid"
-                " WHERE articles_fts MATCH ?")
+SEARCH_JOIN = " FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid"
+SEARCH_ORDER = (f"bm25(articles_fts, {', '.join(str(weight) for weight in SEARCH_WEIGHTS)}),"
+                " articles.published_at DESC")
+"""Best match first; between equal matches the newest."""
 
 
 def search_articles(db: Database, text: str, *, sections: tuple[str, ...] = (), since: str | None = None,
@@ -848,14 +851,14 @@ def search_articles(db: Database, text: str, *, sections: tuple[str, ...] = (), 
     Returns the number of matching articles and a cursor over the first ``limit``, as tuples in
     ``SEARCH_COLUMNS`` order; the snippet marks hits with ``highlight``.
     """
-    weights = ", ".join(str(weight) for weight in SEARCH_WEIGHTS)
     conditions, args = _article_filters(sections, since, until)
     match = [fts_expression(text), *args]
-    total = db.execute("SELECT count(*)" + _SEARCH_FROM + conditions, match).fetchone()[0]
+    where = " WHERE articles_fts MATCH ?" + conditions
+    total = db.execute("SELECT count(*)" + SEARCH_JOIN + where, match).fetchone()[0]
     sql = (
         "SELECT articles.published_at, articles.section, articles.headline,"
         " snippet(articles_fts, -1, ?, ?, '…', 12) AS snippet, articles.canonical_url AS url"
-        + _SEARCH_FROM + conditions + f" ORDER BY bm25(articles_fts, {weights}), articles.published_at DESC LIMIT ?"
+        + SEARCH_JOIN + where + f" ORDER BY {SEARCH_ORDER} LIMIT ?"
     )
     return total, db.execute(sql, [*highlight, *match, limit])
 
@@ -976,9 +979,18 @@ def find_article(db: Database, reference: str) -> dict[str, Any]:
 def article_revisions(db: Database, identity: str) -> list[dict[str, Any]]:
     """Every stored revision of an article, the first included: number, fetch time, page and URL fetched."""
     return list(db.query(
-        "SELECT article_revisions.revision, article_revisions.fetched_at, article_revisions.raw_page_id,"
+        "SELECT article_revisions.id, article_revisions.revision, article_revisions.fetched_at,"
+        " article_revisions.raw_page_id,"
         " raw_pages.url FROM article_revisions LEFT JOIN raw_pages ON raw_pages.id = article_revisions.raw_page_id"
         " WHERE identity = ? ORDER BY revision", [identity]))
+
+
+def teasers_with_links(db: Database, raw_page_id: int) -> list[dict[str, Any]]:
+    """The teasers a page showed, each with the identity of the linked article when the archive holds it."""
+    return [{**row, "sponsored": bool(row["sponsored"])} for row in db.query(
+        "SELECT teasers.position, teasers.sponsored, teasers.section, teasers.headline, teasers.url,"
+        " articles.identity FROM teasers LEFT JOIN articles ON articles.identity = teasers.identity"
+        " WHERE teasers.raw_page_id = ? ORDER BY teasers.position", [raw_page_id])]
 
 
 def raw_page_id_of(db: Database, reference: str, revision: int | None = None) -> int:

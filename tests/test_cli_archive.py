@@ -624,4 +624,4 @@ def test_datasette_metadata_configures_search_and_facets(crawled):
     found = asyncio.run(get("/dwn/articles.json?_search=Goldpreis&_shape=objects"))
     assert GOLD in {row["identity"] for row in found["rows"]}
     facets = asyncio.run(get("/dwn/articles.json?_size=0"))["facet_results"]
-    assert {"section", "layout", "paywalled", "topics", "authors", "published_at"} <= set(facets)
+    assert {"section", "layout", "paywalled", "topics", "authors", "published_on"} <= set(facets)
