@@ -14,7 +14,7 @@ class FetchedPage:
     """One response as fetched, with the live-site URL even when a mirror served it.
 
     ``role`` is what the spider fetched the page as; the pipelines fill in ``raw_page_id`` (after
-    storing the raw page), ``record`` (the parse output of ``shared/parse-output.md``) and
+    storing the raw page), ``record`` (the parse output of ``dwnscraper/schema/parse-output.md``) and
     ``contract_violation`` (where the record breaks the contract's schema; ``None`` when it does not).
     """
 

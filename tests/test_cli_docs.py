@@ -35,3 +35,10 @@ def test_command_has_help_ending_in_an_example(name):
 @pytest.mark.parametrize("name", COMMANDS)
 def test_command_names_are_kebab_case(name):
     assert name == name.lower() and "_" not in name
+
+
+def test_readme_links_point_to_files_in_the_repository():
+    links = re.findall(r"\]\(((?!https?:)[^)#]+)\)", README)
+    assert "dwnscraper/schema/parse-output.md" in links
+    missing = [link for link in links if not (Path(__file__).resolve().parent.parent / link).exists()]
+    assert missing == []

@@ -1,4 +1,5 @@
-"""Pure parsers: a fetched DWN page (bytes, URL, fetch time) to the record of ``shared/parse-output.md``.
+"""Pure parsers: a fetched DWN page (bytes, URL, fetch time) to the record of the contract,
+``dwnscraper/schema/parse-output.md``.
 
 Nothing here imports Scrapy's engine; the same function serves the crawl pipelines, the
 ``dwnscraper parse`` command and notebooks.
