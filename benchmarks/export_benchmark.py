@@ -1,11 +1,12 @@
-"""Benchmark of ``dwnscraper export``: peak memory (RSS) does not grow with the size of the archive.
+"""Benchmark of ``dwnscraper export``: rows/s, and peak memory (RSS) that does not grow with the archive.
 
-Builds the reparse benchmark's archive (PAGES stored pages), then a copy with every article row
-repeated TIMES times under new identities, and exports each in a fresh process (JSON Lines and CSV,
-to /dev/null), reporting rows/s and the process's peak RSS next to that of ``dwnscraper --version``
-(interpreter and imports alone). Not a test: run it by hand.
+Builds the reparse benchmark's archive (PAGES stored pages), then a copy whose article rows are
+repeated under new identities up to ARTICLES articles (100,000 by default), and exports each in a
+fresh process (JSON Lines and CSV, to /dev/null), reporting rows/s and the process's peak RSS next
+to that of ``dwnscraper --version`` (interpreter and imports alone). The archives are built in a
+temporary folder removed at the end, unless ``--keep DIR``. Not a test: run it by hand.
 
-    python benchmarks/export_benchmark.py [--pages 5000] [--times 4] [--keep DIR]
+    python benchmarks/export_benchmark.py [--pages 2000] [--articles 100000] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from reparse_benchmark import build_archive
 from sqlite_utils import Database
 
 
-def grow(source: Path, target: Path, times: int) -> int:
-    """Copy ``source`` with its article rows repeated ``times`` times; return the article count."""
+def grow(source: Path, target: Path, articles: int) -> int:
+    """Copy ``source`` with its article rows repeated under new identities up to ``articles`` rows;
+    return the article count."""
     shutil.copy(source, target)
     db = Database(target)
     columns = ", ".join(f"[{column}]" for column in db["articles"].columns_dict if column != "identity")
+    originals = db["articles"].count
     with db.conn:
-        for copy in range(1, times):
+        for copy in range(1, -(-articles // originals)):
             db.execute(f"INSERT INTO articles (identity, {columns}) SELECT identity || '#{copy}', {columns} "
-                       "FROM articles WHERE identity NOT LIKE '%#%'")
+                       "FROM articles WHERE identity NOT LIKE '%#%' ORDER BY identity LIMIT ?",
+                       [articles - copy * originals])
     count = db["articles"].count
     db.close()
     return count
@@ -70,16 +74,23 @@ def peak_rss_of(arguments: list[str], folder: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=5000)
-    parser.add_argument("--times", type=int, default=4)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, help="Build the archives in this folder and keep them.")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="dwn-export-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    small, large = folder / "bench.db", folder / f"bench-x{args.times}.db"
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.keep, args.pages, args.articles)
+    else:
+        with tempfile.TemporaryDirectory(prefix="dwn-export-bench-") as folder:
+            run(Path(folder), args.pages, args.articles)
+
+
+def run(folder: Path, pages: int, articles: int) -> None:
+    small, large = folder / "bench.db", folder / f"bench-{articles}.db"
     if not small.exists():
-        build_archive(small, args.pages)
-    sizes = {small: Database(small)["articles"].count, large: grow(small, large, args.times)}
+        build_archive(small, pages)
+    sizes = {small: Database(small)["articles"].count, large: grow(small, large, articles)}
     _, baseline = peak_rss_of(["--version"], folder)
     print(f"baseline (dwnscraper --version): peak RSS {baseline:.1f} MiB")
     for fmt in ("jsonl", "csv"):

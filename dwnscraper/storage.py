@@ -650,7 +650,7 @@ def _refusal(sql: str, action: int, name: str | None) -> str:
     if keyword in _WRITE_KEYWORDS:
         what = keyword
     elif action == sqlite3.SQLITE_PRAGMA:
-        what = f"PRAGMA {name} with a value"
+        what = f"PRAGMA {name}" if name in _WRITING_PRAGMAS else f"PRAGMA {name} with a value"
     else:
         what = _REFUSED_ACTIONS.get(action, "a statement that writes")
     return f"query only reads the archive, so {what} is refused; nothing was changed."

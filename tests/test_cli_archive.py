@@ -120,6 +120,11 @@ def test_query_empty_result_is_an_empty_array(crawled):
     ("PRAGMA journal_mode = DELETE", "PRAGMA journal_mode with a value"),
     ("BEGIN", "a transaction"),
     ("REINDEX", "REINDEX"),
+    ("REPLACE INTO errors (url) VALUES ('x')", "REPLACE"),
+    ("SAVEPOINT before", "SAVEPOINT"),
+    ("ANALYZE", "ANALYZE"),
+    ("PRAGMA optimize", "PRAGMA optimize"),
+    ("PRAGMA wal_checkpoint", "PRAGMA wal_checkpoint"),
 ])
 def test_query_refuses_every_write_and_changes_nothing(db, sql, what):
     before = fingerprint(db)
@@ -145,6 +150,22 @@ def test_query_errors_are_sentences(crawled, tmp_path):
     sql(empty, "create table t (x)")
     assert run("query", empty, "select 1").stderr == (
         f"Error: {empty} is not a dwnscraper archive: it has no articles table.\n")
+
+
+@pytest.mark.parametrize("statement", [
+    "with recursive n(i) as (select 1 union all select i + 1 from n where i < 3) select sum(i) from n",
+    "select count(*) from articles_fts('Goldpreis')",
+    "select count(*) from articles_fts where articles_fts match 'headline:Goldpreis'",
+    "select count(*) from json_tree('{\"a\": [1, 2]}')",
+    "select count(*) from articles where json_extract(authors, '$[0]') is not null",
+    "select count(*) from pragma_index_list('articles') where name = 'idx_articles_published_on'",
+    "PRAGMA integrity_check",
+])
+def test_query_runs_every_reading_statement(crawled, statement):
+    result = run("query", crawled, statement, "-f", "csv")
+    assert result.exit_code == 0, result.output
+    [(value,)] = sql(crawled, statement)
+    assert result.stdout.splitlines()[1] == str(value) and value not in (0, None)
 
 
 def test_query_refuses_writing_the_schema_table(db):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,24 @@ def test_readme_links_point_to_files_in_the_repository():
     assert "dwnscraper/schema/parse-output.md" in links
     missing = [link for link in links if not (Path(__file__).resolve().parent.parent / link).exists()]
     assert missing == []
+
+
+def using_the_archive_examples() -> list[str]:
+    section = README.split("## Using the archive", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.startswith("dwnscraper ")]
+
+
+@pytest.mark.parametrize("line", using_the_archive_examples())
+def test_using_the_archive_examples_return_rows(line, crawled, tmp_path, monkeypatch):
+    db = tmp_path / "dwn.db"
+    shutil.copy(crawled, db)
+    monkeypatch.chdir(tmp_path)
+    repo = Path(__file__).resolve().parent.parent
+    arguments = [str(repo / word) if word.startswith("fixtures/") else word for word in shlex.split(line)[1:]]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    written = arguments[arguments.index("-o") + 1] if "-o" in arguments else None
+    produced = (tmp_path / written).read_text(encoding="utf-8") if written else result.stdout
+    lines = produced.strip().splitlines()
+    assert lines and lines != ["[]"] and ("csv" not in arguments or len(lines) >= 2)
