@@ -107,13 +107,21 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--keep", type=Path, help="Build the archive in this folder and keep it.")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="dwn-reparse-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.keep, args.pages)
+    else:
+        with tempfile.TemporaryDirectory(prefix="dwn-reparse-bench-") as folder:
+            run(Path(folder), args.pages)
+
+
+def run(folder: Path, pages: int) -> None:
+    """Build the archive of ``pages`` stored pages in ``folder`` and time its reparse and the ceiling."""
     db = folder / "bench.db"
     db.unlink(missing_ok=True)
     started = time.perf_counter()
-    build_archive(db, args.pages)
-    print(f"built {db} with {args.pages} stored pages in {time.perf_counter() - started:.1f} s")
+    build_archive(db, pages)
+    print(f"built {db} with {pages} stored pages in {time.perf_counter() - started:.1f} s")
     cores = available_cores()
     rates = {}
     for jobs in sorted({1, cores}):
