@@ -10,6 +10,7 @@ showed. On a terminal it is styled; in a pipe it is plain text.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
@@ -80,14 +81,19 @@ READING_WIDTH = 100
 
 def write_article(row: Mapping[str, Any], revisions: Sequence[Mapping[str, Any]],
                   teasers: Sequence[Mapping[str, Any]], stream: TextIO, width: int | None = None) -> None:
-    """Print the article wrapped at ``width`` (default: the window, at most ``READING_WIDTH``, on a
-    terminal; one line per paragraph in a pipe), styled on a terminal."""
+    """Print the article: on a terminal styled and wrapped at ``width`` (default: the window, at most
+    ``READING_WIDTH``); elsewhere plain, one line per paragraph unless ``width`` is given. rich is
+    imported for a terminal only, which keeps ``show`` in a pipe as quick to start as ``query``."""
+    lines = article_lines(row, revisions, teasers)
+    if not stream.isatty():
+        for text, _style in lines:
+            stream.write((textwrap.fill(text, width, break_on_hyphens=False) if width and text else text) + "\n")
+        return
     from rich.text import Text
 
     out = console(stream)
-    if width or stream.isatty():
-        out.width = width or min(out.width, READING_WIDTH)
-    for text, style in article_lines(row, revisions, teasers):
+    out.width = width or min(out.width, READING_WIDTH)
+    for text, style in lines:
         out.print(Text(text, style=style), overflow="fold")
 
 

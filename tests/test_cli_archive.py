@@ -425,6 +425,25 @@ def test_show_wraps_at_the_width_asked(crawled):
     assert max(map(len, lines)) == 40 and GOLD_HEADLINE not in lines
 
 
+def test_show_on_a_terminal_is_styled_and_fits_the_window(crawled, monkeypatch):
+    from dwnscraper.show import show_article
+    from dwnscraper.storage import open_read_only
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("COLUMNS", "60")
+    terminal = Terminal()
+    archive = open_read_only(crawled)
+    show_article(archive, GOLD, terminal)
+    archive.close()
+    styled = terminal.getvalue()
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", styled).splitlines()
+    assert f"\x1b[1m{GOLD_HEADLINE[:40]}" in styled
+    assert plain[:2] == ["Finanzen", GOLD_HEADLINE] and max(map(len, plain)) == 60
+
+
 def test_show_of_an_unknown_article_is_one_sentence(crawled):
     result = run("show", crawled, "id:1")
     assert result.exit_code == 1
