@@ -8,14 +8,16 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -219,6 +221,16 @@ def test_query_decodes_json_columns_in_json_output_only(crawled):
     assert json.loads(text_like_json.stdout) == {"topics": "[not json", "other": '{"a": 1}'}
 
 
+def has_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` holds ``path`` open (the query has opened the archive)."""
+    folder = Path(f"/proc/{pid}/fd")
+    for fd in os.listdir(folder):
+        with suppress(FileNotFoundError):
+            if os.readlink(folder / fd) == str(path.resolve()):
+                return True
+    return False
+
+
 RUNAWAY = "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n"
 
 
@@ -232,8 +244,11 @@ def test_query_stops_at_its_timeout(crawled):
 def test_query_stops_at_once_on_ctrl_c(crawled):
     command = [sys.executable, "-m", "dwnscraper", "query", str(crawled), RUNAWAY, "--timeout", "600"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        while not has_open(process.pid, crawled):
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.05)
         with pytest.raises(subprocess.TimeoutExpired):
-            process.wait(timeout=2)
+            process.wait(timeout=1)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 1
