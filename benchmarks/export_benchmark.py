@@ -91,6 +91,8 @@ def run(folder: Path, pages: int, articles: int) -> None:
     if not small.exists():
         build_archive(small, pages)
     sizes = {small: Database(small)["articles"].count, large: grow(small, large, articles)}
+    for db, articles in sizes.items():
+        print(f"{db.name}: {articles} articles, {db.stat().st_size / 2**20:.0f} MiB")
     _, baseline = peak_rss_of(["--version"], folder)
     print(f"baseline (dwnscraper --version): peak RSS {baseline:.1f} MiB")
     for fmt in ("jsonl", "csv"):

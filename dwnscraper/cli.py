@@ -312,9 +312,9 @@ def show(db: Path, article: str, width: int | None) -> None:
 @click.argument("page")
 @click.option("-r", "--revision", type=click.IntRange(min=1),
               help="The fetch that stored this revision of the article.")
-@click.option("-o", "--output", "target", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--output", "target", type=click.File("wb", lazy=True), default="-",
               help="Write to this file instead of standard output.")
-def raw(db: Path, page: str, revision: int | None, target: Path | None) -> None:
+def raw(db: Path, page: str, revision: int | None, target) -> None:
     """Write the stored HTML of an article's newest fetch (or of --revision N), decompressed, as it
     was fetched: ready to open in a browser or to become a fixture.
 
@@ -328,11 +328,7 @@ def raw(db: Path, page: str, revision: int | None, target: Path | None) -> None:
 
     with read_only(db) as archive:
         body = raw_html(archive, page, revision)
-    if target is None:
-        sys.stdout.buffer.write(body)
-        sys.stdout.buffer.flush()
-    else:
-        target.write_bytes(body)
+    target.write(body)
 
 
 @main.command()

@@ -205,10 +205,12 @@ def utc_now() -> datetime:
 
 
 def berlin_day(moment: str | None) -> str | None:
-    """The Europe/Berlin calendar day (``YYYY-MM-DD``) of an ISO 8601 time with an offset."""
+    """The Europe/Berlin calendar day (``YYYY-MM-DD``) of an ISO 8601 time (one without an offset is
+    Berlin time, as the site prints it)."""
     if moment is None:
         return None
-    return datetime.fromisoformat(moment).astimezone(BERLIN).date().isoformat()
+    parsed = datetime.fromisoformat(moment)
+    return (parsed.astimezone(BERLIN) if parsed.tzinfo else parsed).date().isoformat()
 
 
 def _iso(moment: datetime | str) -> str:
@@ -967,10 +969,11 @@ def find_article(db: Database, reference: str) -> dict[str, Any]:
     reference = reference.strip()
     if reference.isdigit():
         row = next(db.query("SELECT * FROM articles WHERE article_id = ? ORDER BY identity", [int(reference)]), None)
+    elif "://" not in reference:
+        row = stored_article(db, reference)
     else:
-        row = next(db.query("SELECT * FROM articles WHERE ? IN (identity, url, canonical_url)", [reference]), None)
-        if row is None and "://" in reference:
-            row = stored_article(db, url_identity(reference) or "")
+        row = stored_article(db, url_identity(reference) or "") or next(db.query(
+            "SELECT * FROM articles WHERE ? IN (url, canonical_url)", [reference]), None)
     if row is None:
         raise NotFound(f"The archive holds no article {reference!r}; give its id, identity or URL.")
     return row

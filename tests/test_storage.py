@@ -9,7 +9,7 @@ import zlib
 import pytest
 from sqlite_utils import Database
 
-from dwnscraper.storage import Archive, raw_page_body
+from dwnscraper.storage import Archive, berlin_day, raw_page_body
 
 FETCHED = "2026-01-21T10:00:00+00:00"
 
@@ -32,14 +32,15 @@ def test_schema_is_created_by_recorded_migrations(tmp_path):
     db = Database(tmp_path / "dwn.db")
     assert {"raw_pages", "articles", "article_revisions", "listings", "teasers", "crawl_runs",
             "errors", "articles_fts"} <= set(db.table_names())
-    assert [row["name"] for row in db["_sqlite_migrations"].rows] == ["m001_initial", "m002_articles_body_html"]
+    assert [row["name"] for row in db["_sqlite_migrations"].rows] == ["m001_initial", "m002_articles_body_html",
+                                                                       "m003_articles_published_on"]
     assert db.journal_mode == "wal"
 
 
 def test_reopening_applies_no_migration_twice(tmp_path):
     for _ in range(2):
         Archive(tmp_path / "dwn.db").open().close()
-    assert Database(tmp_path / "dwn.db")["_sqlite_migrations"].count == 2
+    assert Database(tmp_path / "dwn.db")["_sqlite_migrations"].count == 3
 
 
 def test_article_row_carries_contract_fields(archive, make_article):
@@ -164,3 +165,16 @@ def test_raw_pages_of_older_zlib_archives_still_read():
         == b"<html>alt</html>"
     with pytest.raises(ValueError, match="unknown compression 'lzma'"):
         raw_page_body({"id": 2, "body_compression": "lzma", "body": b""})
+
+
+@pytest.mark.parametrize(("moment", "day"), [
+    ("2014-09-26T01:03:00+02:00", "2014-09-26"),
+    ("2014-09-25T23:03:00+00:00", "2014-09-26"),
+    ("2026-01-18T23:30:00+00:00", "2026-01-19"),
+    ("2026-01-18T22:59:59+00:00", "2026-01-18"),
+    ("2026-03-29T00:30:00+00:00", "2026-03-29"),
+    ("2014-09-26T01:03:00", "2014-09-26"),
+    (None, None),
+])
+def test_berlin_day_is_the_day_in_berlin(moment, day):
+    assert berlin_day(moment) == day
