@@ -129,6 +129,16 @@ def test_article_page_is_the_article_to_read(server, crawled):
     assert page.count(body_html) == 1
 
 
+def test_article_page_of_a_wordpress_identity(server, crawled):
+    from datasette.utils import tilde_encode
+
+    with closing(sqlite3.connect(crawled)) as connection:
+        [(headline,)] = connection.execute("select headline from articles where identity = ?", [OELPREIS]).fetchall()
+    status, _, page = get(f"{server}/dwn/articles/{tilde_encode(OELPREIS)}")
+    assert status == 200 and f"<h1>{headline}</h1>" in page
+    assert '<time datetime="2014-09-26T01:03:00+02:00">26.09.2014 01:03</time>' in page
+
+
 PAYLOAD = "window.__pwned = 'script'; alert('script')"
 HOSTILE_BODY_HTML = (
     "<p>Vorher.</p><script>" + PAYLOAD + "</script>"
