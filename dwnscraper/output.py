@@ -171,11 +171,11 @@ def write_bars(label: str, rows: Sequence[tuple[str, int]], stream: TextIO) -> N
     from rich.text import Text
 
     out = console(stream)
-    label_width = max([len(label), *(len(name) for name, _ in rows)])
+    label_width = max([1, *(len(name) for name, _ in rows)])
     number_width = max([1, *(len(f"{count:,}") for _, count in rows)])
     most = max([1, *(count for _, count in rows)])
     room = max(10, min(out.width, 100) - label_width - number_width - 2)
-    out.print(Text(label.ljust(label_width), style="bold"))
+    out.print(Text(label, style="bold"))
     for name, count in rows:
         bar = BAR * round(room * count / most) if count else ""
         out.print(Text(f"{name.ljust(label_width)} ").append(bar, style="cyan").append(f" {count:,}"))

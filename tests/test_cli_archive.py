@@ -630,7 +630,9 @@ def test_stats_table_is_a_chart_per_year_and_a_section_summary(crawled, manifest
     assert list(bars) == [str(year) for year in range(2014, 2027)]
     assert bars["2018"] == ["2018", "0"]
     newest = sum(day.startswith("2026") for _, day in berlin_days(crawled))
-    assert bars["2026"][1] == "█" * 78 and bars["2026"][2] == str(newest)
+    longest = next(line for line in lines[1:14] if line.startswith("2026 "))
+    assert len(longest) == 100 and bars["2026"][2] == str(newest)
+    assert bars["2016"][1] == "█" * round(len(bars["2026"][1]) * 2 / newest) and bars["2016"][2] == "2"
     assert lines[14] == "Articles per section:"
     for title in ("Field coverage percent per layout:", "Crawl runs:", "Errors per stage:"):
         assert title in result.stdout
