@@ -223,7 +223,7 @@ def _write_rows(columns: list[str], rows, fmt: str | None, highlight: tuple[str,
 @click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="Bind VALUE to :NAME in the SQL (repeatable).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
-              metavar="SECONDS", help="Stop the query after this many seconds.")
+              metavar="SECONDS", help="Stop the query, rows written included, after this many seconds.")
 @format_option
 def query(db: Path, sql: str, params: tuple[tuple[str, str], ...], timeout: float, fmt: str | None) -> None:
     """Run one SQL statement on the archive, read-only, and print the rows.
