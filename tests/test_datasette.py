@@ -201,3 +201,25 @@ def test_article_page_in_chromium_shows_the_text_and_runs_no_script_from_it(host
         page.evaluate("document.querySelectorAll('.body p').forEach(p => p.click())")
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.dialogs == []
+
+
+def test_plugin_leaves_other_databases_alone(crawled, tmp_path):
+    import asyncio
+
+    from datasette.app import Datasette
+
+    other = tmp_path / "notes.db"
+    with closing(sqlite3.connect(other)) as connection, connection:
+        connection.execute("create table articles (id integer primary key, title text)")
+        connection.execute("insert into articles values (1, 'Eine Notiz')")
+    app = Datasette([str(crawled), str(other)], metadata=json.loads(METADATA.read_text(encoding="utf-8")))
+
+    async def fetch(path: str):
+        return await app.client.get(path)
+
+    row = asyncio.run(fetch("/notes/articles/1"))
+    assert row.status_code == 200 and "Eine Notiz" in row.text and "dwn-article" not in row.text
+    table = asyncio.run(fetch("/notes/articles?_search=Notiz"))
+    assert table.status_code != 302
+    assert asyncio.run(fetch("/notes/search")).status_code == 404
+    assert asyncio.run(fetch("/dwn/search?q=Goldpreis")).status_code == 200

@@ -50,7 +50,7 @@ def prepare_connection(conn) -> None:
 @hookimpl
 def canned_queries(datasette, database: str) -> Any:
     async def search_query() -> dict[str, Any]:
-        if not await datasette.get_database(database).table_exists(f"{ARTICLES}_fts"):
+        if not await _is_archive(datasette, database):
             return {}
         return {SEARCH_QUERY: {
             "title": "Search articles, best match first",
@@ -89,7 +89,7 @@ def asgi_wrapper(datasette):
             match = _TABLE_SEARCH.match(scope.get("path", "")) if scope["type"] == "http" else None
             arguments = parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
             text = next((value for name, value in arguments if name == "_search"), None)
-            if match and text is not None:
+            if match and text is not None and await _is_archive(datasette, route=match["database"]):
                 if match["format"] is None and {name for name, _ in arguments} == {"_search"}:
                     location = datasette.urls.query(match["database"], SEARCH_QUERY) + "?" + urlencode({"q": text})
                     await send({"type": "http.response.start", "status": 302,
@@ -106,12 +106,24 @@ def asgi_wrapper(datasette):
     return wrap
 
 
+async def _is_archive(datasette, name: str | None = None, route: str | None = None) -> bool:
+    """Whether the database named ``name`` (or served at ``route``) is a dwnscraper archive: it has
+    the articles' FTS index. Other databases Datasette serves beside it are left alone."""
+    try:
+        database = datasette.get_database(name, route=route)
+    except KeyError:
+        return False
+    return await database.table_exists(f"{ARTICLES}_fts")
+
+
 @hookimpl
 def extra_template_vars(view_name: str, table: str | None, database: str, request, datasette) -> Any:
     if view_name != "row" or table != ARTICLES:
         return None
 
     async def article_vars() -> dict[str, Any]:
+        if not await _is_archive(datasette, database):
+            return {}
         [identity] = urlsafe_components(request.url_vars["pks"])
         page = await datasette.get_database(database).execute_fn(lambda conn: article_page(conn, identity))
         for teaser in page["teasers"]:
