@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from dwnscraper.parsing.article import DATE_TIME, READING_TIME, Article
+from dwnscraper.parsing import dates
+from dwnscraper.parsing.article import READING_TIME, Article
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
 from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
@@ -136,8 +137,8 @@ def _layout_from_cues(page: Page) -> Layout:
     if _shows_legacy_cue(page):
         return LEGACY
     after = " ".join(page.cues)
-    reading_time, first_date = after.find("Lesezeit"), DATE_TIME.search(after)
-    return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
+    reading_time, first_date = after.find("Lesezeit"), next(dates.find_dates(after), None)
+    return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start else CURRENT
 
 
 def _shows_legacy_cue(page: Page) -> bool:

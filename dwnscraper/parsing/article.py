@@ -15,8 +15,6 @@ from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers, starts_with_label
 from dwnscraper.parsing.text import Page, Selector, clean, first_text, holders_of, in_page_chrome, text_of
 
-DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
-UPDATED = re.compile(r"Aktualisiert:?\s*(?:¦\s*)?(" + DATE_TIME.pattern + ")")
 READING_TIME = re.compile(r"Lesezeit:?\s*(?:¦\s*)?(\d{1,3})\s*(?:min|Min)")
 CREDIT_IN_BRACKETS = re.compile(r"\(\s*(?:Foto|Fotos|Quelle|Illustration|Grafik|Bild)\s*:\s*([^)]*)\)")
 CREDIT_PLAIN = re.compile(r"(?:^|\s)(?:Quelle|Foto)\s*:\s*(.+)$")
@@ -198,49 +196,46 @@ class Article:
         return ""
 
     def _published(self) -> tuple[str | None, datetime | None]:
-        layout_text = first_text(self.select(self.layout.published)).split("Aktualisiert")[0]
         metadata_value = self.metadata.json_ld_text("datePublished") or self.metadata.meta.get(
             "article:published_time", ""
         )
         found = self.pick("published_at", [
-            (None, lambda: self._visible_date(layout_text)),
-            ("the date line near the headline", lambda: self._visible_date(self._published_cue())),
+            (None, lambda: self._date_in(self.select(self.layout.published), updated=False)),
+            ("the date line near the headline", lambda: self._date_cue(updated=False)),
             ("JSON-LD datePublished", lambda: self._metadata_date(metadata_value)),
         ])
         return found or (None, None)
 
-    def _visible_date(self, text: str) -> tuple[str, datetime] | None:
-        match = DATE_TIME.search(text)
-        if not match:
+    def _updated(self) -> tuple[str | None, datetime | None]:
+        found = self.pick("updated_at", [
+            (None, lambda: self._date_in(self.select(self.layout.updated), updated=True)),
+            ("the text cue 'Aktualisiert:'", self._updated_cue),
+        ], required=False)
+        return found or (None, None)
+
+    def _date_in(self, elements: list, updated: bool) -> tuple[str | None, datetime] | None:
+        """The date of the first of the layout's date elements showing text: a ``<time>``'s ``datetime`` first
+        (unless it lacks the time the text prints), its visible text second."""
+        element = next((element for element in elements if self.page.text_of(element)), None)
+        if element is None:
             return None
-        raw = clean(match.group(0))
-        moment = dates.parse_datetime(raw, self.fetched_at)
-        return (raw, moment) if moment else None
+        shown = dates.find_date(self.page.text_of(element), self.fetched_at, updated=updated)
+        stamp = _datetime_attribute(element) if not updated else None
+        if stamp is not None and (shown is None or "T" in stamp.raw or shown.moment.date() != stamp.moment.date()):
+            return (shown.raw if shown else None), stamp.moment
+        return (shown.raw, shown.moment) if shown else None
+
+    def _date_cue(self, updated: bool) -> tuple[str, datetime] | None:
+        found = dates.find_date(self.cue_text(), self.fetched_at, updated=updated)
+        return (found.raw, found.moment) if found else None
 
     def _metadata_date(self, value: str) -> tuple[None, datetime] | None:
         moment = dates.parse_datetime(value) if value else None
         return (None, moment) if moment else None
 
-    def _published_cue(self) -> str:
-        text = UPDATED.sub("", self.cue_text())
-        match = DATE_TIME.search(text)
-        return match.group(0) if match else ""
-
-    def _updated(self) -> tuple[str | None, datetime | None]:
-        layout_text = first_text(self.select(self.layout.updated))
-        found = self.pick("updated_at", [
-            (None, lambda: self._updated_in(layout_text)),
-            ("the text cue 'Aktualisiert:'", self._updated_cue),
-        ], required=False)
-        return found or (None, None)
-
     def _updated_cue(self) -> tuple[str, datetime] | None:
         """The update time in the text after the headline; no page text without 'Aktualisiert' holds one."""
-        return self._updated_in(self.cue_text()) if self.page.mentions("Aktualisiert") else None
-
-    def _updated_in(self, text: str) -> tuple[str, datetime] | None:
-        match = UPDATED.search(text)
-        return self._visible_date(match.group(1)) if match else None
+        return self._date_cue(updated=True) if self.page.mentions("Aktualisiert", "aktualisiert") else None
 
     def _reading_time_cue(self) -> int | None:
         found = _minutes(self.cue_text())
@@ -341,6 +336,14 @@ class Article:
 
     def _paywall_cue(self) -> bool:
         return self.page.mentions(*PAYWALL_CUES) and bool(_PAYWALL_TEXT(self.document))
+
+
+def _datetime_attribute(element) -> dates.Found | None:
+    """The moment in the ``datetime`` attribute of a ``<time>`` element that is or lies in ``element``."""
+    stamp = element.get("datetime") if element.tag == "time" else next(
+        (time.get("datetime") for time in element.iter("time") if time.get("datetime")), None
+    )
+    return dates.read_date(stamp) if stamp else None
 
 
 def _paragraph_parents(page: Page) -> list:

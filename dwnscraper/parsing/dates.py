@@ -1,28 +1,33 @@
 """German dates as DWN prints them, read as aware datetimes in Europe/Berlin.
 
-The site prints Berlin local time without a zone. Its fixed forms (``31.12.2021 20:40``,
-``21.01.2026``, ``06.01.26``) and ISO strings from page metadata are read exactly, without
-dateparser. Everything else (month names, weekdays, ``vor 3 Stunden``, ``gestern, 14:30``,
-``heute``) goes through one German :class:`dateparser.DateDataParser` built once.
+The site prints Berlin local time without a zone. :func:`find_date` is the one place a date is found in a
+text, for every field that holds one (article dates, ``<time>`` elements, JSON-LD, teaser cards, search
+results). It reads exactly, without dateparser: the numeric forms (``31.12.2021 20:40``, ``21.01.2026``,
+``06.01.26``), the written ones (``Freitag, 25. Oktober 2019, 17:57 Uhr``, ``3. März 2025 um 14:05 Uhr``),
+ISO strings from page metadata (``Z`` and offsets converted to Berlin) and the relative forms of teaser cards
+(``vor 20 Minuten``, ``Heute, 00:05``, ``gestern``), each with an optional label (``Veröffentlicht am``,
+``Aktualisiert:``, ``Stand:``). A printed time is never dropped; a date without one is 00:00. Any other short
+text with a digit goes through one German :class:`dateparser.DateDataParser` built once.
 
 Local times that do not exist or exist twice are read with ``fold=0`` (PEP 495): a time in the
 spring gap takes the offset in force before the change and is normalized to the time that
 exists (``30.03.2025 02:30`` is ``2025-03-30T03:30:00+02:00``); an ambiguous autumn time is its
 first occurrence, still in summer time (``26.10.2025 02:30`` is ``2025-10-26T02:30:00+02:00``).
 
-Relative dates are resolved against the time the page was fetched, never the clock at parse
-time. dateparser fixes its settings, RELATIVE_BASE included, when the parser is built, so the
-parser reads them against a fixed base in 1901 and the offset from that base is applied to
-``fetched_at`` in Berlin local time: elapsed hours and minutes (``vor 3 Stunden``) as exact
-elapsed time, days, weeks, months and years on the calendar, a printed clock time
-(``gestern, 14:30``) as Berlin wall time. Relative forms without a clock time name a day and
-give 00:00, like date-only strings. The base lies before any accepted year, so a result that
-dateparser took from it is recognised by its year.
+Relative dates are resolved against the time the page was fetched in Berlin time, never the clock at parse
+time: elapsed seconds, minutes and hours (``vor 3 Stunden``) as exact elapsed time, days, weeks, months and
+years on the calendar at 00:00, ``heute``/``gestern``/``vorgestern`` with a printed clock time as Berlin wall
+time on that day. Fetched at 22:30 UTC on 13 May (00:30 on 14 May in Berlin), ``vor 45 Minuten`` is 13 May
+and ``Heute, 00:05`` is 14 May. For dateparser, whose settings (RELATIVE_BASE included) are fixed when it is
+built, relative results are read against a fixed base in 1901 and the offset is applied to the fetch time;
+the base lies before any accepted year, so a result that dateparser took from it is recognised by its year.
 """
 
 import re
-from datetime import UTC, date, datetime, time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateparser import DateDataParser
@@ -35,15 +40,43 @@ EARLIEST_YEAR = 1990
 LATEST_YEAR = 2100
 LONGEST_DATE_TEXT = 64
 
-_FIXED_FORM = re.compile(
-    r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4}|\d{2})"
-    r"(?:,?\s+(?:um\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?:\s*Uhr)?)?"
+_CLOCK = r"(?:,?\s*(?:um\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2})(?:\s*Uhr)?|\s*Uhr)(?![\d:]))?"
+"""A printed time after a date: ``17:57``, ``, 17:57 Uhr``, ``um 10:00 Uhr``, ``um 10 Uhr``."""
+_NUMERIC = re.compile(
+    r"(?<![\d.])(?P<day>\d{1,2})\.\s?(?P<month>\d{1,2})\.\s?(?P<year>\d{4}|\d{2})(?![\d])" + _CLOCK
 )
-_ISO_FORM = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]+)?")
-_PRINTED_DATETIME = re.compile(r"(?<![\d.])\d{1,2}\.\d{1,2}\.\d{4}(?:\s+\d{1,2}:\d{2})?(?![\d:])")
-_LEADING_LABEL = re.compile(r"^(?:Aktualisiert|Veröffentlicht|Stand)\s*:?\s*", re.IGNORECASE)
+MONTHS = {
+    "Januar": 1, "Jänner": 1, "Jan": 1, "Februar": 2, "Feb": 2, "März": 3, "Maerz": 3, "Mär": 3, "Mrz": 3,
+    "April": 4, "Apr": 4, "Mai": 5, "Juni": 6, "Jun": 6, "Juli": 7, "Jul": 7, "August": 8, "Aug": 8,
+    "September": 9, "Sept": 9, "Sep": 9, "Oktober": 10, "Okt": 10, "November": 11, "Nov": 11,
+    "Dezember": 12, "Dez": 12,
+}
+_WEEKDAY = r"(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag|Mo|Di|Mi|Do|Fr|Sa|So)\.?"
+_WRITTEN = re.compile(
+    rf"(?:(?<!\w){_WEEKDAY},?\s+)?(?<!\d)(?P<day>\d{{1,2}})\.\s*"
+    rf"(?P<month>{'|'.join(sorted(MONTHS, key=len, reverse=True))})\.?\s+(?P<year>\d{{4}})(?!\d)" + _CLOCK
+)
+_AGO = re.compile(
+    r"vor\s+(?P<count>\d{1,9}|einer|einem|eine|ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\s+"
+    r"(?P<unit>Sekunden?|Minuten?|Stunden?|Tagen?|Wochen?|Monaten?|Monat|Jahren?)",
+    re.IGNORECASE,
+)
+_DAY_WORD = re.compile(r"(?P<word>vorgestern|gestern|heute)" + _CLOCK, re.IGNORECASE)
+_NUMBER_WORDS = {"ein": 1, "eine": 1, "einer": 1, "einem": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5,
+                 "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "zwölf": 12}
+_DAYS_BACK = {"heute": 0, "gestern": 1, "vorgestern": 2}
+_ELAPSED_SECONDS = {"sek": 1, "min": 60, "stu": 3600}
+_CALENDAR_UNITS = {"tag": "days", "woc": "weeks", "mon": "months", "jah": "years"}
 _CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}|\d{1,2}\s*Uhr\b", re.IGNORECASE)
+_ISO_FORM = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]+)?")
+_LABEL = (r"(?:(?:Zuletzt\s+)?(?P<updated>Aktualisiert)|Veröffentlicht|Erschienen|Stand)"
+          r"(?:\s+(?:am|um))?\s*:?\s*(?:¦\s*)?")
+_LEADING_LABEL = re.compile("^" + _LABEL, re.IGNORECASE)
+_LABEL_BEFORE = re.compile(_LABEL + "$", re.IGNORECASE)
+LABEL_REACH = 40
+"""How many characters before a date its label (``Aktualisiert am``) may start."""
 _FOUR_DIGITS = re.compile(r"\d{4}")
+_DIGIT = re.compile(r"\d")
 
 _RELATIVE_BASE = datetime(1901, 1, 15, 12, 0)
 _DATEPARSER = DateDataParser(
@@ -59,21 +92,24 @@ _DATEPARSER = DateDataParser(
 )
 
 
+class Found(NamedTuple):
+    """A date found in a text: as printed (its label left out), the moment it names, whether its label says it is
+    an update (``Aktualisiert:``), and where it stands in the text."""
+
+    raw: str
+    moment: datetime
+    updated: bool = False
+    start: int = 0
+
+
 def parse_datetime(text: str, fetched_at: datetime | None = None) -> datetime | None:
     """A visible German date/time string -> aware datetime in Europe/Berlin, or None if it is not a date
     (or is relative and fetched_at is None). Date-only strings give 00:00 Berlin that day.
 
     A naive ``fetched_at`` is taken as Berlin local time.
     """
-    cleaned = _clean(text)
-    if not cleaned:
-        return None
-    fixed, moment = _in_fixed_form(cleaned)
-    if not fixed:
-        moment = _from_other_forms(cleaned, fetched_at)
-    if moment is None or not _plausible(moment):
-        return None
-    return moment
+    found = read_date(text, fetched_at)
+    return found.moment if found else None
 
 
 def parse_date(text: str, fetched_at: datetime | None = None) -> date | None:
@@ -82,15 +118,49 @@ def parse_date(text: str, fetched_at: datetime | None = None) -> date | None:
     return moment.date() if moment else None
 
 
-def find_datetime(text: str) -> str | None:
-    """The first `DD.MM.YYYY HH:MM` (or `DD.MM.YYYY`) found inside a longer text, as printed; for text cues.
+def read_date(text: str, fetched_at: datetime | None = None) -> Found | None:
+    """The date a whole text is (``Aktualisiert: 09.01.2026 08:02``, ``gestern, 18:30``), label left out of ``raw``.
 
-    Only a valid date counts: ``99.99.2025`` is skipped.
+    The site's forms, ISO strings and relative dates are read exactly; other short texts with a digit go through
+    dateparser.
     """
-    for match in _PRINTED_DATETIME.finditer(text):
-        if parse_datetime(match.group()) is not None:
-            return match.group()
-    return None
+    cleaned = " ".join(text.split())
+    label = _LEADING_LABEL.match(cleaned)
+    if label:
+        cleaned = cleaned[label.end():]
+    if not cleaned:
+        return None
+    moment = _read(cleaned, _to_berlin(fetched_at) if fetched_at is not None else None)
+    if moment is None or not _plausible(moment):
+        return None
+    return Found(cleaned, moment, bool(label and label["updated"]))
+
+
+def find_date(text: str, fetched_at: datetime | None = None, *, updated: bool = False) -> Found | None:
+    """The first date in a text, or the one after an update label (``updated``): the one place dates are found.
+
+    A text that is a date as a whole (:func:`read_date`) is that date, relative ones included. Inside a longer
+    text only the printed forms count (``25.10.2019 17:57``, ``Freitag, 25. Oktober 2019, 17:57 Uhr``, with
+    ``um … Uhr``): a ``heute`` in a sentence is no date.
+    """
+    whole = read_date(text, fetched_at)
+    if whole is not None:
+        return whole if whole.updated == updated else None
+    return next((found for found in find_dates(text) if found.updated == updated), None)
+
+
+def find_dates(text: str) -> Iterator[Found]:
+    """Every valid printed date inside ``text`` (whitespace collapsed), in text order, each with its label's
+    meaning."""
+    text = " ".join(text.split())
+    matches = sorted(
+        (match for form in (_NUMERIC, _WRITTEN) for match in form.finditer(text)), key=lambda match: match.start()
+    )
+    for match in matches:
+        moment = _from_match(match)
+        if moment is not None:
+            label = _LABEL_BEFORE.search(text, max(0, match.start() - LABEL_REACH), match.start())
+            yield Found(match.group(0), moment, bool(label and label["updated"]), match.start())
 
 
 def isoformat(moment: datetime) -> str:
@@ -98,11 +168,6 @@ def isoformat(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r} has no offset to print")
     return moment.astimezone(BERLIN).isoformat(timespec="seconds")
-
-
-def _clean(text: str) -> str:
-    collapsed = " ".join(text.split())
-    return _LEADING_LABEL.sub("", collapsed)
 
 
 def _plausible(moment: datetime) -> bool:
@@ -125,37 +190,42 @@ def _to_berlin(moment: datetime) -> datetime | None:
     return moment.astimezone(BERLIN)
 
 
-@lru_cache(maxsize=4096)
-def _in_fixed_form(text: str) -> tuple[bool, datetime | None]:
-    """Whether ``text`` is in one of the site's fixed forms, and the moment it names (``None`` for no real date).
-
-    Remembered: the cards of a listing and the teasers of the pages of a day print the same few dates.
-    """
-    fixed = _FIXED_FORM.fullmatch(text)
-    return (True, _from_fixed_form(fixed)) if fixed else (False, None)
-
-
-def _from_other_forms(text: str, fetched_at: datetime | None) -> datetime | None:
-    """An ISO string exactly, anything else short enough through dateparser."""
-    if _ISO_FORM.fullmatch(text):
-        return _from_iso(text)
-    if len(text) <= LONGEST_DATE_TEXT:
-        return _from_dateparser(text, fetched_at)
+def _read(text: str, fetched: datetime | None) -> datetime | None:
+    """The moment a whole cleaned text names, ``None`` when it is none; relative ones against ``fetched``."""
+    relative = _AGO.fullmatch(text) or _DAY_WORD.fullmatch(text)
+    if relative:
+        return _from_relative(relative, fetched) if fetched is not None else None
+    printed, moment = _read_printed(text)
+    if printed:
+        return moment
+    if len(text) <= LONGEST_DATE_TEXT and _DIGIT.search(text):
+        return _from_dateparser(text, fetched)
     return None
 
 
-def _from_fixed_form(match: re.Match[str]) -> datetime | None:
+@lru_cache(maxsize=4096)
+def _read_printed(text: str) -> tuple[bool, datetime | None]:
+    """Whether a whole text is in a printed form or ISO, and the moment it names (``None`` for no real date).
+
+    Remembered: the cards of a listing and the teasers of the pages of a day print the same few dates.
+    """
+    for form in (_NUMERIC, _WRITTEN):
+        match = form.fullmatch(text)
+        if match:
+            return True, _from_match(match)
+    if _ISO_FORM.fullmatch(text):
+        return True, _from_iso(text)
+    return False, None
+
+
+def _from_match(match: re.Match[str]) -> datetime | None:
+    """The Berlin moment of a printed date; ``None`` for a day or time that does not exist."""
     year = int(match["year"])
     if len(match["year"]) == 2:
         year += 2000
+    month = MONTHS[match["month"]] if match["month"] in MONTHS else int(match["month"])
     try:
-        wall_time = datetime(
-            year,
-            int(match["month"]),
-            int(match["day"]),
-            int(match["hour"] or 0),
-            int(match["minute"] or 0),
-        )
+        wall_time = datetime(year, month, int(match["day"]), int(match["hour"] or 0), int(match["minute"] or 0))
     except ValueError:
         return None
     return _berlin(wall_time)
@@ -167,6 +237,23 @@ def _from_iso(text: str) -> datetime | None:
     except ValueError:
         return None
     return _to_berlin(moment)
+
+
+def _from_relative(match: re.Match[str], fetched: datetime) -> datetime | None:
+    """``vor 20 Minuten`` as elapsed time before the fetch; days and longer on Berlin's calendar, at 00:00;
+    ``gestern, 18:30`` as Berlin wall time on the day it names."""
+    try:
+        if "word" in match.re.groupindex:
+            day = fetched.date() - timedelta(days=_DAYS_BACK[match["word"].lower()])
+            return _berlin(datetime.combine(day, time(int(match["hour"] or 0), int(match["minute"] or 0))))
+        count, unit = match["count"].lower(), match["unit"][:3].lower()
+        amount = int(count) if count.isdigit() else _NUMBER_WORDS[count]
+        if unit in _ELAPSED_SECONDS:
+            return (fetched.astimezone(UTC) - timedelta(seconds=amount * _ELAPSED_SECONDS[unit])).astimezone(BERLIN)
+        day = fetched.date() - relativedelta(**{_CALENDAR_UNITS[unit]: amount})
+        return _berlin(datetime.combine(day, time(0)))
+    except (OverflowError, ValueError):
+        return None
 
 
 def _from_dateparser(text: str, fetched_at: datetime | None) -> datetime | None:
