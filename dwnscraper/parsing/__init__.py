@@ -90,7 +90,7 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     document = parse_html(body, headers)
     if document is None:
         return error_record(url, "The page holds no HTML elements.")
-    page = Page(document)
+    page = Page(document, fetched_at)
     layout = detect_layout(page)
     metadata = read_metadata(page)
     if layout is not None or _has_article_signals(page, metadata):

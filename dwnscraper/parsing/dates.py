@@ -118,11 +118,11 @@ def parse_date(text: str, fetched_at: datetime | None = None) -> date | None:
     return moment.date() if moment else None
 
 
-def read_date(text: str, fetched_at: datetime | None = None) -> Found | None:
+def read_date(text: str, fetched_at: datetime | None = None, *, general: bool = True) -> Found | None:
     """The date a whole text is (``Aktualisiert: 09.01.2026 08:02``, ``gestern, 18:30``), label left out of ``raw``.
 
     The site's forms, ISO strings and relative dates are read exactly; other short texts with a digit go through
-    dateparser.
+    dateparser unless ``general`` is false.
     """
     cleaned = " ".join(text.split())
     label = _LEADING_LABEL.match(cleaned)
@@ -130,7 +130,7 @@ def read_date(text: str, fetched_at: datetime | None = None) -> Found | None:
         cleaned = cleaned[label.end():]
     if not cleaned:
         return None
-    moment = _read(cleaned, _to_berlin(fetched_at) if fetched_at is not None else None)
+    moment = _read(cleaned, _to_berlin(fetched_at) if fetched_at is not None else None, general)
     if moment is None or not _plausible(moment):
         return None
     return Found(cleaned, moment, bool(label and label["updated"]))
@@ -190,7 +190,7 @@ def _to_berlin(moment: datetime) -> datetime | None:
     return moment.astimezone(BERLIN)
 
 
-def _read(text: str, fetched: datetime | None) -> datetime | None:
+def _read(text: str, fetched: datetime | None, general: bool) -> datetime | None:
     """The moment a whole cleaned text names, ``None`` when it is none; relative ones against ``fetched``."""
     relative = _AGO.fullmatch(text) or _DAY_WORD.fullmatch(text)
     if relative:
@@ -198,7 +198,7 @@ def _read(text: str, fetched: datetime | None) -> datetime | None:
     printed, moment = _read_printed(text)
     if printed:
         return moment
-    if len(text) <= LONGEST_DATE_TEXT and _DIGIT.search(text):
+    if general and len(text) <= LONGEST_DATE_TEXT and _DIGIT.search(text):
         return _from_dateparser(text, fetched)
     return None
 

@@ -49,11 +49,15 @@ _TOPIC_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
 LABEL_TAGS = {"h2", "h3", "h4", "div", "span", "p"}
 """The elements :func:`more_on_topic_labels` takes for a 'Mehr zum Thema' label."""
 MIN_CARDS = 3
-SHORT_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b")
 PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
 TAG_HEADING = re.compile(r"^(?:Alle Artikel zu|Themenseite)\s*:?\s*", re.IGNORECASE)
 ARTEFACT_SUFFIX = re.compile(r"\s+title$")
 BRAND_LABELS = {"DWN", "Anzeige", "Deutsche Wirtschafts Nachrichten", "Deutsche Wirtschaftsnachrichten"}
+SECTIONS = frozenset({"Politik", "Finanzen", "Wirtschaft", "Weltwirtschaft", "Deutschland", "Unternehmen",
+                      "Panorama", "Technologie"})
+"""The sections DWN labels its articles with."""
+MAX_LABEL = 30
+"""The longest text a section label may show."""
 SECTION_LINK = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
 
@@ -192,10 +196,17 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     loose = [clean(text) for text in parts.loose]
     sponsored = "Anzeige" in loose or parts.sponsored
     if not date_text:
-        date_text = next((match.group(0) for text in loose if (match := SHORT_DATE.fullmatch(text))), "")
+        date_text = next((text for text in loose if _is_printed_date(text, page)), "")
     snippet = clean(" ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
                              and text != section))
-    return teaser(section, headline, page.absolute(title.get("href"), base_url), date_text, snippet, sponsored)
+    return teaser(section, headline, page.absolute(title.get("href"), base_url), date_text, snippet, sponsored,
+                  page.fetched_at)
+
+
+def _is_printed_date(text: str, page: Page) -> bool:
+    """Whether a card's loose text is a date as a whole (``21.01.2026``, ``vor 3 Stunden``), read without
+    dateparser: any other text of a card is its snippet."""
+    return len(text) <= dates.LONGEST_DATE_TEXT and dates.read_date(text, page.fetched_at, general=False) is not None
 
 
 class CardParts:
@@ -236,8 +247,9 @@ class CardParts:
                 keep_shown(child.tail, self.loose)
 
 
-def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
-    published_on = dates.parse_date(date_text) if date_text else None
+def teaser(section, headline, url, date_text, snippet, sponsored=False, fetched_at=None) -> dict:
+    found = dates.find_date(date_text, fetched_at) if date_text else None
+    published_on = found.moment.date() if found else None
     return {
         "position": 0,
         "sponsored": sponsored,
@@ -252,7 +264,8 @@ def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
 
 def _is_section_link(link, page: Page) -> bool:
     text = page.text_of(link)
-    return bool(SECTION_LINK.match(link.get("href", "").strip())) and 0 < len(text) <= 30 and text not in BRAND_LABELS
+    return (bool(SECTION_LINK.match(link.get("href", "").strip())) and 0 < len(text) <= MAX_LABEL
+            and text not in BRAND_LABELS)
 
 
 def _title_link(links: list, section_link, page: Page):
@@ -277,7 +290,8 @@ def _numbered(teasers) -> list[dict]:
 
 
 def search_teasers(page: Page, base_url: str) -> list[dict]:
-    """Search results: ``<dt>`` dates (two-digit years) followed by ``<dd>`` items with ``a.title``."""
+    """Search results: ``<dt>`` dates (two- or four-digit years) followed by ``<dd>`` items with ``a.title``, each
+    with its section label before or at the start of the title link where it shows one."""
     found = []
     for results in SEARCH_RESULTS(page.document):
         date_text = ""
@@ -292,10 +306,32 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
                 if not titles or not text_of(titles[0]):
                     continue
                 title = titles[0]
-                snippet = clean(" ".join(CardParts(item, page).loose))
-                found.append(teaser(None, text_of(title), urls.absolute(title.get("href"), base_url),
-                                    date_text, snippet))
+                section, inside = _search_label(item, title, page)
+                loose = [clean(text) for text in CardParts(item, page).loose]
+                if section in loose:
+                    loose.remove(section)
+                headline = _strip_prefix(text_of(title), section) if inside else text_of(title)
+                found.append(teaser(section, headline,
+                                    urls.absolute(title.get("href"), base_url), date_text, clean(" ".join(loose)),
+                                    fetched_at=page.fetched_at))
     return _numbered(found)
+
+
+def _search_label(result, title, page: Page) -> tuple[str | None, bool]:
+    """A search result's section and whether it stands inside the title link: an element before the title link,
+    or at the start inside it, that is a section link, wears a ``rubrik`` class or shows only a known section's
+    name; ``None`` where there is none."""
+    inside = next((child for child in title if isinstance(child.tag, str)), None)
+    if inside is not None and not (title.text or "").strip() and page.text_of(inside) in SECTIONS:
+        return page.text_of(inside), True
+    for element in result.iter(etree.Element):
+        if element is title:
+            break
+        text = page.text_of(element)
+        labelled = "rubrik" in (element.get("class") or "") and 0 < len(text) <= MAX_LABEL
+        if labelled or text in SECTIONS or (element.tag == "a" and _is_section_link(element, page)):
+            return text, False
+    return None, False
 
 
 def link_teasers(document, base_url: str) -> list[dict]:

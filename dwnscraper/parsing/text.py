@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Set
+from datetime import datetime
 from functools import cache, cached_property, lru_cache
 
 from cssselect import HTMLTranslator
@@ -49,8 +50,10 @@ _CLASS_NAME = re.compile(r"[^ \t\n\r]+")
 class Page:
     """One parsed document and what its selectors consult more than once: its classes, its text."""
 
-    def __init__(self, document):
+    def __init__(self, document, fetched_at: datetime | None = None):
         self.document = document
+        self.fetched_at = fetched_at
+        """When the page was fetched: what its relative dates (``vor 3 Stunden``) count back from."""
         self.selected: dict = {}
         """Each :class:`Selector`'s answer, by ``(selector, context element)``."""
         self._strings: dict = {}
