@@ -18,10 +18,15 @@ from dwnscraper.parsing.text import Page, Selector, clean, first_text, holders_o
 READING_TIME = re.compile(r"Lesezeit:?\s*(?:¦\s*)?(\d{1,3})\s*(?:min|Min)")
 CREDIT_IN_BRACKETS = re.compile(r"\(\s*(?:Foto|Fotos|Quelle|Illustration|Grafik|Bild)\s*:\s*([^)]*)\)")
 CREDIT_PLAIN = re.compile(r"(?:^|\s)(?:Quelle|Foto)\s*:\s*(.+)$")
+_NAME = r"[A-ZÄÖÜ][\w'-]*[^\W\d_]"
+"""One name of a person: capitalised, at least two letters, no period."""
 BYLINE_IN_LEAD = re.compile(
     r"DWN-(?:Kolumnist|Gastautor|Redakteur|Korrespondent)(?:in)?\s+"
-    r"([A-ZÄÖÜ][\w'.-]+(?:\s+(?:von|van|de|zu)\s+[A-ZÄÖÜ][\w'.-]+|\s+[A-ZÄÖÜ][\w'.-]+)?)"
+    rf"((?:(?:Dr|Prof)\.\s+)*{_NAME}(?:(?:\s+[A-ZÄÖÜ]\.)*\s+{_NAME}"
+    rf"|\s+(?:von|van|de|zu)(?:\s+(?:der|den|dem))?\s+{_NAME})?)(?!\w)"
 )
+"""A byline in the lead: title, first name, then a last name after any initials (``Helmut K. Anheier``) or a
+particle (``von der``); initials without a name after them are left out rather than cut into the name."""
 AUTHOR_LABEL = re.compile(r"^(?:Autor(?:in)?|Von)\s*:?\s*")
 WORD = re.compile(r"\S*[^\W_]\S*")
 """A whitespace-delimited token holding a letter or digit."""

@@ -20,7 +20,10 @@ from w3lib.encoding import (
 
 from dwnscraper.parsing import urls
 
-_WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+"""Soft hyphen, zero-width space, non-joiner and joiner, word joiner, byte order mark: they show nothing and are
+removed from every text."""
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
 _STRING = etree.XPath("string()", smart_strings=False)
 _TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
@@ -409,13 +412,14 @@ def css(selector: str) -> Selector:
 
 
 def clean(text: str | None) -> str:
-    """Collapse whitespace (also non-breaking spaces) and drop stray template markers."""
+    """Collapse whitespace (non-breaking spaces become spaces), remove soft hyphens and zero-width characters
+    (:data:`INVISIBLE`) and drop stray template markers: the one text helper every field goes through."""
     if not text:
         return ""
     if "article:" in text:
         text = _MARKERS.sub(" ", text)
-    if "\u200b" in text or "\ufeff" in text:
-        return _WHITESPACE.sub(" ", text).strip()
+    if not text.isascii() and any(char in text for char in INVISIBLE):  # six scans cost a tenth of one sub()
+        text = _INVISIBLE.sub("", text)
     return " ".join(text.split())  # str.split() breaks on exactly the characters ``\s`` matches
 
 
