@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from dwnscraper.parsing import dates
+from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing.article import READING_TIME, Article
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
@@ -91,8 +91,12 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     if document is None:
         return error_record(url, "The page holds no HTML elements.")
     page = Page(document, fetched_at)
-    layout = detect_layout(page)
     metadata = read_metadata(page)
+    foreign = urls.foreign_host(url, metadata.canonical)
+    if foreign:
+        return error_record(url, f"The page is from another host, {foreign}, not from Deutsche Wirtschafts Nachrichten:"
+                                 " it is not archived as a DWN page.")
+    layout = detect_layout(page)
     if layout is not None or _has_article_signals(page, metadata):
         record = Article(page, layout or _layout_from_cues(page), metadata, url, fetched_at).record()
         if record["headline"]:

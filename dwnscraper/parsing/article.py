@@ -41,16 +41,28 @@ INLINE = {"a", "b", "i", "em", "strong", "span", "u", "small", "sup", "sub", "ab
 NEVER_BODY = {"script", "style", "noscript", "iframe", "form", "button", "input", "select", "textarea", "svg",
               "img", "figure", "figcaption", "nav", "aside", "video", "audio", "picture", "object", "embed",
               "canvas", "template", "label", "header", "footer"}
+NAVIGATION = {"nav", "aside", "footer"}
+AMP_PREFIX = "amp-"
+"""AMP's own elements (``amp-ad``, ``amp-img``, ``amp-social-share`` …): ads, media and widgets, never body text."""
 
 AUTHOR_LABEL_WITHIN = 12
 """How many fragments after the headline may be an 'Autor:' label."""
 _CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
+_BLOCKS_AFTER = etree.XPath(
+    "following::*[self::p or self::div][not(descendant::p or descendant::div)][normalize-space()][position() <= 8]"
+)
+"""The first blocks of text after the headline (innermost ``p`` and ``div``), where lead and date line stand."""
+MAX_DATE_LINE = 80
+"""The longest block taken for a date line (``Veröffentlicht am Freitag, 25. Oktober 2019, um 17:57 Uhr``)."""
+MIN_LEAD_WORDS = 8
+"""The fewest words a lead has: kicker, author and reading time lines have fewer."""
 LABELS = ("Lesezeit", "Aktualisiert")
 _ALL_LABEL_TEXT = etree.XPath(
     "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
 )
-_FIGURES = etree.XPath("/descendant::figure[descendant::img]")
-"""Figures with an image, in document order (a union with ``//article//figure[…]`` would change nothing).
+_FIGURES = etree.XPath("/descendant::figure[descendant::img or descendant::amp-img]")
+"""Figures with an image (``amp-img`` in AMP copies), in document order (a union with ``//article//figure[…]``
+would change nothing).
 
 ``//figure[.//img]`` spelled with the axes it stands for, which libxml2 evaluates in less than half the time.
 """
@@ -63,7 +75,7 @@ _PAYWALL_TEXT = etree.XPath(
     "//text()[contains(., 'Im Folgenden:') or contains(., 'Lesen Sie in diesem Artikel:')]"
     "[not(ancestor::script or ancestor::style)]"
 )
-_IMG = etree.XPath(".//img")
+_IMG = etree.XPath(".//img | .//amp-img")
 _FIGCAPTION = etree.XPath(".//figcaption")
 _IMAGE_AFTER = etree.XPath(
     "following::img[not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside)][1]"
@@ -141,6 +153,7 @@ class Article:
             (None, lambda: first_text(self.select(layout.lead))),
             ("the meta description", lambda: meta.meta.get("description", "")),
             ("the og:description meta tag", lambda: meta.meta.get("og:description", "")),
+            ("the text between the headline and the date line", self._lead_cue),
         ])
         published_raw, published_at = self._published()
         updated_raw, updated_at = self._updated()
@@ -192,13 +205,34 @@ class Article:
         return urls.canonical_url(self.url) or urls.canonical_url(urls.LIVE_SITE + urlsplit(self.url).path) or self.url
 
     def _kicker_cue(self) -> str:
+        """The section link nearest above the headline, outside the site's navigation."""
         if self.h1 is None:
             return ""
-        for link in _CUES_BEFORE(self.h1):
+        for link in reversed(_CUES_BEFORE(self.h1)):  # lxml gives the reverse axis in document order
             text = text_of(link)
-            if SECTION_PATH.match(link.get("href", "")) and 0 < len(text) <= 30:
+            if SECTION_PATH.match(link.get("href", "")) and 0 < len(text) <= 30 and not _in_navigation(link):
                 return text
         return ""
+
+    def _lead_cue(self) -> str:
+        """The one block of text between the headline and the date line, where the current layout prints its lead;
+        nothing (with a warning) when there is no date line or more than one block could be the lead."""
+        if self.h1 is None:
+            return ""
+        candidates = []
+        for block in _BLOCKS_AFTER(self.h1):
+            text = self.page.text_of(block)
+            if len(text) <= MAX_DATE_LINE and dates.find_date(text, self.fetched_at):
+                break
+            if _words(text) >= MIN_LEAD_WORDS and not in_page_chrome(block):
+                candidates.append(text)
+        else:
+            return ""
+        if len(candidates) > 1:
+            self.warnings.append(
+                f"lead not taken from the text before the date line: {len(candidates)} blocks there could be it."
+            )
+        return candidates[0] if len(candidates) == 1 else ""
 
     def _published(self) -> tuple[str | None, datetime | None]:
         metadata_value = self.metadata.json_ld_text("datePublished") or self.metadata.meta.get(
@@ -343,6 +377,11 @@ class Article:
         return self.page.mentions(*PAYWALL_CUES) and bool(_PAYWALL_TEXT(self.document))
 
 
+def _in_navigation(element) -> bool:
+    """Whether ``element`` lies in a ``nav``, ``aside`` or ``footer``: the site's menus, not the article's head."""
+    return any(ancestor.tag in NAVIGATION for ancestor in element.iterancestors())
+
+
 def _datetime_attribute(element) -> dates.Found | None:
     """The moment in the ``datetime`` attribute of a ``<time>`` element that is or lies in ``element``."""
     stamp = element.get("datetime") if element.tag == "time" else next(
@@ -394,7 +433,7 @@ class BodyWalker:
                 continue
             self._flush(run)
             run = [child.tail or ""]
-            if not tag or tag in NEVER_BODY or child in self.skip or self._is_box(child):
+            if not tag or tag in NEVER_BODY or tag.startswith(AMP_PREFIX) or child in self.skip or self._is_box(child):
                 continue
             if tag == "p":
                 self._add("paragraph", self.page.text_of(child))
