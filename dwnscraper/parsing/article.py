@@ -135,6 +135,23 @@ class Article:
     def cue_text(self) -> str:
         return " ¦ ".join(self.page.cues)
 
+    def _head_text(self) -> str:
+        """The cues of the article's head, where its date line stands: those before the second long text (the lead
+        is one, before or after the date line; the body's first paragraph ends the head) and before 'Mehr zum Thema'.
+
+        A date further down belongs to the body or to a teaser card, never to the article.
+        """
+        head, long_texts = [], 0
+        for text in self.page.cues:
+            if text.startswith("Mehr zum Thema"):
+                break
+            if _words(text) >= MIN_LEAD_WORDS:
+                long_texts += 1
+                if long_texts == 2:
+                    break
+            head.append(text)
+        return " ¦ ".join(head)
+
     def record(self) -> dict:
         layout, meta = self.layout, self.metadata
         section = self.pick("section", [
@@ -265,7 +282,7 @@ class Article:
         return (shown.raw, shown.moment) if shown else None
 
     def _date_cue(self, updated: bool) -> tuple[str, datetime] | None:
-        found = dates.find_date(self.cue_text(), self.fetched_at, updated=updated)
+        found = dates.find_date(self._head_text(), self.fetched_at, updated=updated)
         return (found.raw, found.moment) if found else None
 
     def _metadata_date(self, value: str) -> tuple[None, datetime] | None:
