@@ -46,10 +46,10 @@ def _chrome_bottom() -> str:
             f'<footer class="site-footer">{sitemap}<p>© 2026 Deutsche Wirtschafts Nachrichten</p></footer>')
 
 
-def _head(title: str, canonical: str) -> str:
+def _head(title: str, canonical: str, extra: str = "") -> str:
     style = "".join(f".c{n}{{margin:{n}px;padding:{n % 7}px;color:#{n:03x}}}" for n in range(900))
     return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title} | Deutsche Wirtschafts '
-            f'Nachrichten</title><link rel="canonical" href="{canonical}"><style>{style}</style></head><body>')
+            f'Nachrichten</title><link rel="canonical" href="{canonical}">{extra}<style>{style}</style></head><body>')
 
 
 def _card(number: int, section: str, date_text: str | None) -> str:
@@ -87,7 +87,7 @@ def section_page(cards: int, dates: tuple[str, ...]) -> str:
     url = f"{SITE}/wirtschaft"
     teasers = "".join(_card(n, "Wirtschaft", dates[n % len(dates)]) for n in range(cards))
     return (
-        _head("Wirtschaft", url) + _chrome_top()
+        _head("Wirtschaft", url, f'<link rel="next" href="{url}/page/2/">') + _chrome_top()
         + f'<main><h1>Wirtschaft</h1><div class="teasers">{teasers}</div>'
         '<a class="pager" rel="next" href="/wirtschaft/page/2/">Weiter</a></main>'
         + _chrome_bottom() + "</body></html>"

@@ -124,6 +124,13 @@ def read_date(text: str, fetched_at: datetime | None = None, *, general: bool = 
     The site's forms, ISO strings and relative dates are read exactly; other short texts with a digit go through
     dateparser unless ``general`` is false.
     """
+    return _read_whole(text, fetched_at, general)
+
+
+@lru_cache(maxsize=4096)
+def _read_whole(text: str, fetched_at: datetime | None, general: bool) -> Found | None:
+    """:func:`read_date`, remembered: the cards of a listing and the teasers of the pages of a day print the same few
+    dates, and the cards of one page are read against one fetch time."""
     cleaned = " ".join(text.split())
     label = _LEADING_LABEL.match(cleaned)
     if label:
@@ -207,7 +214,7 @@ def _read(text: str, fetched: datetime | None, general: bool) -> datetime | None
 def _read_printed(text: str) -> tuple[bool, datetime | None]:
     """Whether a whole text is in a printed form or ISO, and the moment it names (``None`` for no real date).
 
-    Remembered: the cards of a listing and the teasers of the pages of a day print the same few dates.
+    Remembered apart from the fetch time, which changes with every page while the printed dates repeat.
     """
     for form in (_NUMERIC, _WRITTEN):
         match = form.fullmatch(text)

@@ -14,7 +14,7 @@ CARDS = css("div.boxtext")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
 SEARCH_TITLE = css("a.title")
 """The result's title link; without that class, its first link to an article."""
-NEXT_LINK = etree.XPath("//link[@rel='next']/@href | //a[@rel='next']/@href")
+NEXT_ANCHORS = etree.XPath("//a[@rel='next']/@href")
 ALL_LINKS = etree.XPath("//a[@href]")
 H1 = etree.XPath("//h1")
 HEADINGS = etree.XPath("//h1 | //h2")
@@ -218,7 +218,7 @@ class CardParts:
     """
 
     def __init__(self, element, page: Page):
-        self._page_dated = set(DATED(page.document, page))
+        self._page_dated = page.matching(DATED)
         self.links: list = []
         self.dated: list = []
         self.loose: list[str] = []
@@ -230,18 +230,21 @@ class CardParts:
         return element.tag in LOOSE_TEXT_HIDDEN_IN or element in self._page_dated
 
     def _visit(self, element, hidden: bool, top: bool = False) -> None:
-        if element in self._page_dated:
+        """Spelled for speed, as it runs for every element of every card: each property read once, no generator."""
+        tag = element.tag
+        dated = element in self._page_dated
+        if dated:
             self.dated.append(element)
-        if element.tag == "a" and not top and element.get("href") is not None:
+        if tag == "a" and not top and element.get("href") is not None:
             self.links.append(element)
         worn = element.get("class")
-        if worn and any(name in worn for name in SPONSOR_CLASSES):
+        if worn and (SPONSOR_CLASSES[0] in worn or SPONSOR_CLASSES[1] in worn):
             self.sponsored = True
-        hidden = hidden or self._hides(element)
+        hidden = hidden or dated or tag in LOOSE_TEXT_HIDDEN_IN
         if not hidden:
             keep_shown(element.text, self.loose)
         for child in element:
-            if isinstance(child.tag, str):
+            if type(child.tag) is str:
                 self._visit(child, hidden)
             if not hidden:
                 keep_shown(child.tail, self.loose)
@@ -361,13 +364,16 @@ def page_number(url: str) -> int:
     return int(values[0]) if values and values[0].isdigit() and int(values[0]) > 0 else 1
 
 
-def next_page_url(document, url: str, page: int) -> str | None:
-    """The link to page ``page + 1`` of the same listing, if the page has one."""
-    for href in NEXT_LINK(document):
+def next_page_url(page: Page, url: str, number: int) -> str | None:
+    """The link to page ``number + 1`` of the same listing, if the page has one: a ``<link rel="next">`` (from the
+    page's pooled links, without a walk over the page), an ``<a rel="next">``, else a link to that page's URL."""
+    document = page.document
+    marked = [link.get("href") for link in page.by_tag["link"] if link.get("rel") == "next"]
+    for href in marked or NEXT_ANCHORS(document):
         candidate = urls.absolute(href, url)
         if candidate:
             return candidate
-    wanted = _page_url(url, page + 1)
+    wanted = _page_url(url, number + 1)
     for link in ALL_LINKS(document):
         href = link.get("href", "")
         if "page" not in href:
@@ -435,7 +441,7 @@ def parse_listing(page: Page, url: str) -> dict | None:
         "section": section,
         "page": number,
         "teasers": items,
-        "next_page": next_page_url(document, url, number),
+        "next_page": next_page_url(page, url, number),
         "warnings": warnings,
     }
 
