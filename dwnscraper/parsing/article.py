@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -219,7 +218,8 @@ class Article:
             canonical = urls.canonical_url(link)
             if canonical:
                 return canonical
-        return urls.canonical_url(self.url) or urls.canonical_url(urls.LIVE_SITE + urlsplit(self.url).path) or self.url
+        archived = urls.archived_dwn_url(self.url)
+        return urls.canonical_url(self.url) or (archived and urls.canonical_url(archived)) or self.url
 
     def _kicker_cue(self) -> str:
         """The section link nearest above the headline, outside the site's navigation."""

@@ -12,7 +12,7 @@ LIVE_HOST = urlsplit(LIVE_SITE).hostname
 _HOSTS = {LIVE_HOST, f"www.{LIVE_HOST}"}
 _COPY_SUFFIX = re.compile(r"/(?:feed|amp)/?$")
 """The suffix of an article's feed and AMP copies (``/718460/Slug/feed``, ``/718460/Slug/amp``)."""
-_ARCHIVED_DWN_URL = re.compile(rf"/https?://(?:www\.)?{re.escape(LIVE_HOST)}(?:[:/]|$)", re.IGNORECASE)
+_ARCHIVED_DWN_URL = re.compile(rf"/(https?://(?:www\.)?{re.escape(LIVE_HOST)}(?:[:/].*)?)$", re.IGNORECASE)
 """A DWN URL inside a web archive's URL (``https://web.archive.org/web/2015…/http://deutsche-…``)."""
 _ID_PATH = re.compile(r"^/(\d{1,7})(?:/([^/]+))?/?$")
 _WP_PATH = re.compile(r"^/(\d{4})/(\d{2})/(\d{2})/([^/]+)/?$")
@@ -41,9 +41,16 @@ def foreign_host(url: str, canonical: str | None) -> str | None:
         hosts = [urlsplit(candidate).hostname for candidate in (link, url) if candidate]
     except ValueError:
         return None
-    if any((host or "").lower() in _HOSTS for host in hosts) or _ARCHIVED_DWN_URL.search(url):
+    if any((host or "").lower() in _HOSTS for host in hosts) or archived_dwn_url(url):
         return None
     return next((host for host in hosts if host), None)
+
+
+def archived_dwn_url(url: str) -> str | None:
+    """The DWN URL a web archive's URL holds (``https://web.archive.org/web/2015…/http://deutsche-…/x/``), else
+    ``None``."""
+    match = _ARCHIVED_DWN_URL.search(url)
+    return match.group(1) if match else None
 
 
 @lru_cache(maxsize=4096)
