@@ -52,10 +52,16 @@ MONTHS = {
     "Dezember": 12, "Dez": 12,
 }
 _WEEKDAY = r"(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag|Mo|Di|Mi|Do|Fr|Sa|So)\.?"
-_WRITTEN = re.compile(
-    rf"(?:(?<!\w){_WEEKDAY},?\s+)?(?<!\d)(?P<day>\d{{1,2}})\.\s*"
+_WRITTEN_DATE = (
+    rf"(?<!\d)(?P<day>\d{{1,2}})\.\s*"
     rf"(?P<month>{'|'.join(sorted(MONTHS, key=len, reverse=True))})\.?\s+(?P<year>\d{{4}})(?!\d)" + _CLOCK
 )
+_WRITTEN = re.compile(_WRITTEN_DATE)
+"""A written date without its weekday, to search for: a pattern starting with a digit fails fast elsewhere."""
+_WRITTEN_WHOLE = re.compile(rf"(?:{_WEEKDAY},?\s+)?" + _WRITTEN_DATE)
+_WEEKDAY_BEFORE = re.compile(rf"(?<!\w){_WEEKDAY},?\s+$")
+WEEKDAY_REACH = 16
+"""How many characters before a written date its weekday (``Donnerstag, ``) takes."""
 _AGO = re.compile(
     r"vor\s+(?P<count>\d{1,9}|einer|einem|eine|ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf)\s+"
     r"(?P<unit>Sekunden?|Minuten?|Stunden?|Tagen?|Wochen?|Monaten?|Monat|Jahren?)",
@@ -160,14 +166,19 @@ def find_dates(text: str) -> Iterator[Found]:
     """Every valid printed date inside ``text`` (whitespace collapsed), in text order, each with its label's
     meaning."""
     text = " ".join(text.split())
-    matches = sorted(
-        (match for form in (_NUMERIC, _WRITTEN) for match in form.finditer(text)), key=lambda match: match.start()
-    )
-    for match in matches:
+    upcoming = {form: form.search(text) for form in (_NUMERIC, _WRITTEN)}  # searched lazily: callers stop early
+    while any(upcoming.values()):
+        form, match = min(((form, found) for form, found in upcoming.items() if found),
+                          key=lambda pair: pair[1].start())
+        upcoming[form] = form.search(text, match.end())
         moment = _from_match(match)
-        if moment is not None:
-            label = _LABEL_BEFORE.search(text, max(0, match.start() - LABEL_REACH), match.start())
-            yield Found(match.group(0), moment, bool(label and label["updated"]), match.start())
+        if moment is None:
+            continue
+        start = match.start()
+        weekday = _WEEKDAY_BEFORE.search(text, max(0, start - WEEKDAY_REACH), start) if form is _WRITTEN else None
+        start = weekday.start() if weekday else start
+        label = _LABEL_BEFORE.search(text, max(0, start - LABEL_REACH), start)
+        yield Found(text[start:match.end()], moment, bool(label and label["updated"]), start)
 
 
 def isoformat(moment: datetime) -> str:
@@ -216,7 +227,7 @@ def _read_printed(text: str) -> tuple[bool, datetime | None]:
 
     Remembered apart from the fetch time, which changes with every page while the printed dates repeat.
     """
-    for form in (_NUMERIC, _WRITTEN):
+    for form in (_NUMERIC, _WRITTEN_WHOLE):
         match = form.fullmatch(text)
         if match:
             return True, _from_match(match)
