@@ -258,8 +258,8 @@ class _Tripwire:
 
 @pytest.fixture
 def tripwire(monkeypatch):
-    wire = _Tripwire(dates._DATEPARSER)
-    monkeypatch.setattr(dates, "_DATEPARSER", wire)
+    wire = _Tripwire(dates.dateparser())
+    monkeypatch.setattr(dates, "dateparser", lambda: wire)
     return wire
 
 

@@ -23,16 +23,20 @@ built, relative results are read against a fixed base in 1901 and the offset is 
 the base lies before any accepted year, so a result that dateparser took from it is recognised by its year.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from typing import NamedTuple
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dateparser import DateDataParser
-from dateparser.date import DateData
 from dateutil.relativedelta import relativedelta
+
+if TYPE_CHECKING:
+    from dateparser import DateDataParser
+    from dateparser.date import DateData
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -85,17 +89,25 @@ _FOUR_DIGITS = re.compile(r"\d{4}")
 _DIGIT = re.compile(r"\d")
 
 _RELATIVE_BASE = datetime(1901, 1, 15, 12, 0)
-_DATEPARSER = DateDataParser(
-    languages=["de"],
-    settings={
-        "RELATIVE_BASE": _RELATIVE_BASE,
-        "TIMEZONE": "Europe/Berlin",
-        "RETURN_AS_TIMEZONE_AWARE": False,
-        "PREFER_DATES_FROM": "past",
-        "PARSERS": ["relative-time", "absolute-time"],
-        "REQUIRE_PARTS": ["day", "month", "year"],
-    },
-)
+
+
+@cache
+def dateparser() -> DateDataParser:
+    """The one German dateparser parser, built (and its package imported, a tenth of a second) when a text first
+    needs it: the site's own forms never do, so a parse of one page usually starts without it."""
+    from dateparser import DateDataParser
+
+    return DateDataParser(
+        languages=["de"],
+        settings={
+            "RELATIVE_BASE": _RELATIVE_BASE,
+            "TIMEZONE": "Europe/Berlin",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+            "PREFER_DATES_FROM": "past",
+            "PARSERS": ["relative-time", "absolute-time"],
+            "REQUIRE_PARTS": ["day", "month", "year"],
+        },
+    )
 
 
 class Found(NamedTuple):
@@ -276,7 +288,7 @@ def _from_relative(match: re.Match[str], fetched: datetime) -> datetime | None:
 
 def _from_dateparser(text: str, fetched_at: datetime | None) -> datetime | None:
     try:
-        parsed = _DATEPARSER.get_date_data(text)
+        parsed = dateparser().get_date_data(text)
     except (ValueError, OverflowError):
         return None
     if parsed.date_obj is None:
