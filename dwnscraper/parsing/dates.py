@@ -43,6 +43,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 EARLIEST_YEAR = 1990
 LATEST_YEAR = 2100
 LONGEST_DATE_TEXT = 64
+LONGEST_WHOLE_TEXT = 256
+"""The longest text that may be one date as a whole, blanks and label included."""
 
 _CLOCK = r"(?:,?\s*(?:um\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2})(?:\s*Uhr)?|\s*Uhr)(?![\d:]))?"
 """A printed time after a date: ``17:57``, ``, 17:57 Uhr``, ``um 10:00 Uhr``, ``um 10 Uhr``."""
@@ -140,9 +142,10 @@ def read_date(text: str, fetched_at: datetime | None = None, *, general: bool = 
     """The date a whole text is (``Aktualisiert: 09.01.2026 08:02``, ``gestern, 18:30``), label left out of ``raw``.
 
     The site's forms, ISO strings and relative dates are read exactly; other short texts with a digit go through
-    dateparser unless ``general`` is false.
+    dateparser unless ``general`` is false. A text longer than :data:`LONGEST_WHOLE_TEXT` is none (and is not
+    remembered).
     """
-    return _read_whole(text, fetched_at, general)
+    return _read_whole(text, fetched_at, general) if len(text) <= LONGEST_WHOLE_TEXT else None
 
 
 @lru_cache(maxsize=4096)
