@@ -321,6 +321,13 @@ def test_the_issue_examples_of_relative_dates():
         assert record["teasers"][0]["published_on"] == day
 
 
+@pytest.mark.parametrize(("text", "day"), [("Aktualisiert: 21.01.2026", "2026-01-21"), ("Stand: gestern", "2026-05-13"),
+                                           ("vom 20.01.2026, 10:00 Uhr", "2026-01-20")])
+def test_a_card_date_with_a_label_or_words_around_it(text, day):
+    record = parse_page(section_page(card(text, True)).encode(), f"{SITE}/politik", FETCHED_AT)
+    assert (record["teasers"][0]["published_raw"], record["teasers"][0]["published_on"]) == (text, day)
+
+
 def test_relative_dates_without_a_fetch_time_give_null():
     record = parse_page(section_page(card("vor 3 Stunden", True)).encode(), f"{SITE}/politik")
     assert [(t["published_raw"], t["published_on"]) for t in record["teasers"]] == [("vor 3 Stunden", None)] * 3

@@ -251,7 +251,7 @@ class CardParts:
 
 
 def teaser(section, headline, url, date_text, snippet, sponsored=False, fetched_at=None) -> dict:
-    found = dates.find_date(date_text, fetched_at) if date_text else None
+    found = (dates.read_date(date_text, fetched_at) or dates.find_date(date_text, fetched_at)) if date_text else None
     published_on = found.moment.date() if found else None
     return {
         "position": 0,
