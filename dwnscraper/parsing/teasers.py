@@ -223,11 +223,9 @@ class CardParts:
         self.dated: list = []
         self.loose: list[str] = []
         self.sponsored = False
-        self._visit(element, any(self._hides(ancestor) for ancestor in element.iterancestors()), top=True)
-
-    def _hides(self, element) -> bool:
-        """Whether the text inside ``element`` is no loose text."""
-        return element.tag in LOOSE_TEXT_HIDDEN_IN or element in self._page_dated
+        dated = self._page_dated
+        hidden = any(above.tag in LOOSE_TEXT_HIDDEN_IN or above in dated for above in element.iterancestors())
+        self._visit(element, hidden, top=True)
 
     def _visit(self, element, hidden: bool, top: bool = False) -> None:
         """Spelled for speed, as it runs for every element of every card: each property read once, no generator."""
