@@ -190,3 +190,14 @@ def test_an_unsure_lead_is_null_with_a_warning(between, date, why):
     assert record["lead"] is None
     assert "lead not found in the page." in record["warnings"]
     assert why is None or why in record["warnings"]
+
+
+@pytest.mark.parametrize("lead", [
+    "Am 1. Januar 2026 tritt das neue Gesetz in Kraft, doch viele Betriebe sind noch nicht vorbereitet darauf.",
+    "Seit dem 01.01.2026 um 00:00 Uhr gilt die neue Regel für alle Betriebe, doch viele sind nicht vorbereitet.",
+])
+def test_a_date_in_the_lead_is_not_the_articles_date(lead):
+    date_line = "Veröffentlicht am 12.01.2026 um 14:30 Uhr"
+    record = parse(CLASSLESS.format(kicker="", between=f"<p>{lead}</p>", date=date_line))
+    assert (record["lead"], record["published_raw"], record["published_at"]) == (
+        lead, "12.01.2026 um 14:30 Uhr", "2026-01-12T14:30:00+01:00")

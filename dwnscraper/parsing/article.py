@@ -135,10 +135,12 @@ class Article:
         return " ¦ ".join(self.page.cues)
 
     def _head_text(self) -> str:
-        """The cues of the article's head, where its date line stands: those before the second long text (the lead
-        is one, before or after the date line; the body's first paragraph ends the head) and before 'Mehr zum Thema'.
+        """The short cues of the article's head, where its date line stands: those before the second long text (the
+        lead is one, before or after the date line; the body's first paragraph ends the head) and before 'Mehr zum
+        Thema'.
 
-        A date further down belongs to the body or to a teaser card, never to the article.
+        A date in the lead (``Am 1. Januar 2026 tritt …``), further down in the body or on a teaser card is no date
+        of the article: long texts are left out.
         """
         head, long_texts = [], 0
         for text in self.page.cues:
@@ -148,7 +150,8 @@ class Article:
                 long_texts += 1
                 if long_texts == 2:
                     break
-            head.append(text)
+            elif len(text) <= MAX_DATE_LINE:
+                head.append(text)
         return " ¦ ".join(head)
 
     def record(self) -> dict:
