@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dwnscraper.parsing import dates
-from dwnscraper.parsing.dates import BERLIN, find_datetime, isoformat, parse_date, parse_datetime
+from dwnscraper.parsing.dates import BERLIN, find_date, isoformat, parse_date, parse_datetime
 
 FETCHED_AT = datetime(2026, 1, 21, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
 
@@ -201,17 +201,37 @@ def test_parse_date(text, fetched_at, expected):
         ("13.04.2020 10:22\xa0\xa0Aktualisiert: 13.04.2020 11:00", "13.04.2020 10:22"),
         ("Autor DWN 09.01.2026 06:15 Lesezeit: 3 min", "09.01.2026 06:15"),
         ("Lesezeit: 3 min 21.01.2026 Netflix ...", "21.01.2026"),
-        ("vom 13.04.2020\xa010:22 Uhr", "13.04.2020\xa010:22"),
-        ("Am 13.04.2020 um 10:22", "13.04.2020"),
+        ("vom 13.04.2020\xa010:22 Uhr", "13.04.2020 10:22 Uhr"),
+        ("Am 13.04.2020 um 10:22", "13.04.2020 um 10:22"),
+        ("Veröffentlicht am 15.08.2021 um 10:00 Uhr", "15.08.2021 um 10:00 Uhr"),
+        ("Freitag, 25. Oktober 2019, 17:57 Uhr Lesezeit: 3 min", "Freitag, 25. Oktober 2019, 17:57 Uhr"),
+        ("Aktualisiert: 25.10.2019 18:28 ¦ Stand: 24.10.2019", "24.10.2019"),
         ("99.99.2025 und 01.02.2025 08:00", "01.02.2025 08:00"),
+        ("06.01.26", "06.01.26"),
+        ("gestern, 18:30", "gestern, 18:30"),
+        ("Die Regierung hat heute beschlossen", None),
         ("Version 1.2.20255", None),
-        ("06.01.26", None),
         ("Kein Datum hier", None),
         ("", None),
     ],
 )
-def test_find_datetime(text, expected):
-    assert find_datetime(text) == expected
+def test_find_date(text, expected):
+    found = find_date(text, FETCHED_AT)
+    assert (found.raw if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("13.04.2020 10:22\xa0\xa0Aktualisiert: 13.04.2020 11:00", "13.04.2020 11:00"),
+        ("Aktualisiert: Freitag, 25. Oktober 2019, 18:28 Uhr", "Freitag, 25. Oktober 2019, 18:28 Uhr"),
+        ("Zuletzt aktualisiert am 15.08.2021 um 12:00 Uhr", "15.08.2021 um 12:00 Uhr"),
+        ("13.04.2020 10:22", None),
+    ],
+)
+def test_find_update_date(text, expected):
+    found = find_date(text, FETCHED_AT, updated=True)
+    assert (found.raw if found else None) == expected
 
 
 def test_isoformat():
@@ -238,8 +258,8 @@ class _Tripwire:
 
 @pytest.fixture
 def tripwire(monkeypatch):
-    wire = _Tripwire(dates._DATEPARSER)
-    monkeypatch.setattr(dates, "_DATEPARSER", wire)
+    wire = _Tripwire(dates.dateparser())
+    monkeypatch.setattr(dates, "dateparser", lambda: wire)
     return wire
 
 
@@ -252,14 +272,21 @@ def test_fixed_forms_and_iso_never_reach_dateparser(tripwire):
         None,
         "2026-01-09T06:15:00+01:00",
     ]
-    assert find_datetime("Stand 13.04.2020 10:22 Uhr") == "13.04.2020 10:22"
+    assert find_date("Stand 13.04.2020 10:22 Uhr").raw == "13.04.2020 10:22 Uhr"
+    assert tripwire.calls == []
+
+
+def test_written_and_relative_forms_never_reach_dateparser(tripwire):
+    assert iso("Freitag, 21. Januar 2026, 17:57 Uhr") == "2026-01-21T17:57:00+01:00"
+    assert iso("vor 3 Stunden", FETCHED_AT) == "2026-01-21T08:00:00+01:00"
+    assert iso("Heute, 00:05", FETCHED_AT) == "2026-01-21T00:05:00+01:00"
     assert tripwire.calls == []
 
 
 def test_other_forms_use_the_one_dateparser(tripwire):
-    assert iso("21. Januar 2026") == "2026-01-21T00:00:00+01:00"
-    assert iso("vor 3 Stunden", FETCHED_AT) == "2026-01-21T08:00:00+01:00"
-    assert tripwire.calls == ["21. Januar 2026", "vor 3 Stunden"]
+    assert iso("Jan 21, 2026") == "2026-01-21T00:00:00+01:00"
+    assert iso("Lesezeit") is None
+    assert tripwire.calls == ["Jan 21, 2026"]
 
 
 def test_relative_dates_follow_the_fetch_time_not_the_clock():
@@ -273,8 +300,8 @@ def test_arbitrary_text_never_raises(text, fetched_at):
     moment = parse_datetime(text, fetched_at)
     assert moment is None or moment.tzinfo is BERLIN
     assert parse_date(text, fetched_at) == (moment.date() if moment else None)
-    found = find_datetime(text)
-    assert found is None or found in text
+    found = find_date(text, fetched_at)
+    assert found is None or found.moment.tzinfo is BERLIN
 
 
 _DATEISH_TOKENS = st.sampled_from(

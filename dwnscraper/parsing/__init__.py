@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from dwnscraper.parsing.article import DATE_TIME, READING_TIME, Article
+from dwnscraper.parsing import dates, urls
+from dwnscraper.parsing.article import READING_TIME, Article
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
 from dwnscraper.parsing.layouts.legacy import LAYOUT as LEGACY
@@ -90,9 +91,13 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
     document = parse_html(body, headers)
     if document is None:
         return error_record(url, "The page holds no HTML elements.")
-    page = Page(document)
-    layout = detect_layout(page)
+    page = Page(document, fetched_at)
     metadata = read_metadata(page)
+    foreign = urls.foreign_host(url, metadata.canonical)
+    if foreign:
+        return error_record(url, f"The page is from another host, {foreign}, not from Deutsche Wirtschafts Nachrichten:"
+                                 " it is not archived as a DWN page.")
+    layout = detect_layout(page)
     if layout is not None or _has_article_signals(page, metadata):
         record = Article(page, layout or _layout_from_cues(page), metadata, url, fetched_at).record()
         if record["headline"]:
@@ -137,8 +142,8 @@ def _layout_from_cues(page: Page) -> Layout:
     if _shows_legacy_cue(page):
         return LEGACY
     after = " ".join(page.cues)
-    reading_time, first_date = after.find("Lesezeit"), DATE_TIME.search(after)
-    return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start() else CURRENT
+    reading_time, first_date = after.find("Lesezeit"), next(dates.find_dates(after), None)
+    return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start else CURRENT
 
 
 def _shows_legacy_cue(page: Page) -> bool:

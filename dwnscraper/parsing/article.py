@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -15,15 +14,18 @@ from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers, starts_with_label
 from dwnscraper.parsing.text import Page, Selector, clean, first_text, holders_of, in_page_chrome, text_of
 
-DATE_TIME = re.compile(r"\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}(?:,?\s+\d{1,2}:\d{2})?")
-UPDATED = re.compile(r"Aktualisiert:?\s*(?:¦\s*)?(" + DATE_TIME.pattern + ")")
 READING_TIME = re.compile(r"Lesezeit:?\s*(?:¦\s*)?(\d{1,3})\s*(?:min|Min)")
 CREDIT_IN_BRACKETS = re.compile(r"\(\s*(?:Foto|Fotos|Quelle|Illustration|Grafik|Bild)\s*:\s*([^)]*)\)")
 CREDIT_PLAIN = re.compile(r"(?:^|\s)(?:Quelle|Foto)\s*:\s*(.+)$")
+_NAME = r"[A-ZÄÖÜ][\w'-]*[^\W\d_]"
+"""One name of a person: capitalised, at least two letters, no period."""
 BYLINE_IN_LEAD = re.compile(
     r"DWN-(?:Kolumnist|Gastautor|Redakteur|Korrespondent)(?:in)?\s+"
-    r"([A-ZÄÖÜ][\w'.-]+(?:\s+(?:von|van|de|zu)\s+[A-ZÄÖÜ][\w'.-]+|\s+[A-ZÄÖÜ][\w'.-]+)?)"
+    rf"((?:(?:Dr|Prof)\.\s+)*{_NAME}(?:(?:\s+[A-ZÄÖÜ]\.)*\s+{_NAME}"
+    rf"|\s+(?:von|van|de|zu)(?:\s+(?:der|den|dem))?\s+{_NAME})?)(?!\w)"
 )
+"""A byline in the lead: title, first name, then a last name after any initials (``Helmut K. Anheier``) or a
+particle (``von der``); initials without a name after them are left out rather than cut into the name."""
 AUTHOR_LABEL = re.compile(r"^(?:Autor(?:in)?|Von)\s*:?\s*")
 WORD = re.compile(r"\S*[^\W_]\S*")
 """A whitespace-delimited token holding a letter or digit."""
@@ -38,16 +40,28 @@ INLINE = {"a", "b", "i", "em", "strong", "span", "u", "small", "sup", "sub", "ab
 NEVER_BODY = {"script", "style", "noscript", "iframe", "form", "button", "input", "select", "textarea", "svg",
               "img", "figure", "figcaption", "nav", "aside", "video", "audio", "picture", "object", "embed",
               "canvas", "template", "label", "header", "footer"}
+NAVIGATION = {"nav", "aside", "footer"}
+AMP_PREFIX = "amp-"
+"""AMP's own elements (``amp-ad``, ``amp-img``, ``amp-social-share`` …): ads, media and widgets, never body text."""
 
 AUTHOR_LABEL_WITHIN = 12
 """How many fragments after the headline may be an 'Autor:' label."""
 _CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
+_BLOCKS_AFTER = etree.XPath(
+    "following::*[self::p or self::div][not(descendant::p or descendant::div)][normalize-space()][position() <= 8]"
+)
+"""The first blocks of text after the headline (innermost ``p`` and ``div``), where lead and date line stand."""
+MAX_DATE_LINE = 80
+"""The longest block taken for a date line (``Veröffentlicht am Freitag, 25. Oktober 2019, um 17:57 Uhr``)."""
+MIN_LEAD_WORDS = 8
+"""The fewest words a lead has: kicker, author and reading time lines have fewer."""
 LABELS = ("Lesezeit", "Aktualisiert")
 _ALL_LABEL_TEXT = etree.XPath(
     "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
 )
-_FIGURES = etree.XPath("/descendant::figure[descendant::img]")
-"""Figures with an image, in document order (a union with ``//article//figure[…]`` would change nothing).
+_FIGURES = etree.XPath("/descendant::figure[descendant::img or descendant::amp-img]")
+"""Figures with an image (``amp-img`` in AMP copies), in document order (a union with ``//article//figure[…]``
+would change nothing).
 
 ``//figure[.//img]`` spelled with the axes it stands for, which libxml2 evaluates in less than half the time.
 """
@@ -60,7 +74,7 @@ _PAYWALL_TEXT = etree.XPath(
     "//text()[contains(., 'Im Folgenden:') or contains(., 'Lesen Sie in diesem Artikel:')]"
     "[not(ancestor::script or ancestor::style)]"
 )
-_IMG = etree.XPath(".//img")
+_IMG = etree.XPath(".//img | .//amp-img")
 _FIGCAPTION = etree.XPath(".//figcaption")
 _IMAGE_AFTER = etree.XPath(
     "following::img[not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside)][1]"
@@ -120,6 +134,26 @@ class Article:
     def cue_text(self) -> str:
         return " ¦ ".join(self.page.cues)
 
+    def _head_text(self) -> str:
+        """The short cues of the article's head, where its date line stands: those before the second long text (the
+        lead is one, before or after the date line; the body's first paragraph ends the head) and before 'Mehr zum
+        Thema'.
+
+        A date in the lead (``Am 1. Januar 2026 tritt …``), further down in the body or on a teaser card is no date
+        of the article: long texts are left out.
+        """
+        head, long_texts = [], 0
+        for text in self.page.cues:
+            if text.startswith("Mehr zum Thema"):
+                break
+            if _is_long(text):
+                long_texts += 1
+                if long_texts == 2:
+                    break
+            elif len(text) <= MAX_DATE_LINE:
+                head.append(text)
+        return " ¦ ".join(head)
+
     def record(self) -> dict:
         layout, meta = self.layout, self.metadata
         section = self.pick("section", [
@@ -138,6 +172,7 @@ class Article:
             (None, lambda: first_text(self.select(layout.lead))),
             ("the meta description", lambda: meta.meta.get("description", "")),
             ("the og:description meta tag", lambda: meta.meta.get("og:description", "")),
+            ("the text between the headline and the date line", self._lead_cue),
         ])
         published_raw, published_at = self._published()
         updated_raw, updated_at = self._updated()
@@ -186,61 +221,80 @@ class Article:
             canonical = urls.canonical_url(link)
             if canonical:
                 return canonical
-        return urls.canonical_url(self.url) or urls.canonical_url(urls.LIVE_SITE + urlsplit(self.url).path) or self.url
+        archived = urls.archived_dwn_url(self.url)
+        return urls.canonical_url(self.url) or (archived and urls.canonical_url(archived)) or self.url
 
     def _kicker_cue(self) -> str:
+        """The section link nearest above the headline, outside the site's navigation."""
         if self.h1 is None:
             return ""
-        for link in _CUES_BEFORE(self.h1):
+        for link in reversed(_CUES_BEFORE(self.h1)):  # lxml gives the reverse axis in document order
             text = text_of(link)
-            if SECTION_PATH.match(link.get("href", "")) and 0 < len(text) <= 30:
+            if SECTION_PATH.match(link.get("href", "")) and 0 < len(text) <= 30 and not _in_navigation(link):
                 return text
         return ""
 
+    def _lead_cue(self) -> str:
+        """The one block of text between the headline and the date line, where the current layout prints its lead;
+        nothing (with a warning) when there is no date line or more than one block could be the lead."""
+        if self.h1 is None:
+            return ""
+        candidates = []
+        for block in _BLOCKS_AFTER(self.h1):
+            text = self.page.text_of(block)
+            if len(text) <= MAX_DATE_LINE and dates.find_date(text, self.fetched_at):
+                break
+            if _is_long(text) and not in_page_chrome(block):
+                candidates.append(text)
+        else:
+            return ""
+        if len(candidates) > 1:
+            self.warnings.append(
+                f"lead not taken from the text before the date line: {len(candidates)} blocks there could be it."
+            )
+        return candidates[0] if len(candidates) == 1 else ""
+
     def _published(self) -> tuple[str | None, datetime | None]:
-        layout_text = first_text(self.select(self.layout.published)).split("Aktualisiert")[0]
         metadata_value = self.metadata.json_ld_text("datePublished") or self.metadata.meta.get(
             "article:published_time", ""
         )
         found = self.pick("published_at", [
-            (None, lambda: self._visible_date(layout_text)),
-            ("the date line near the headline", lambda: self._visible_date(self._published_cue())),
+            (None, lambda: self._date_in(self.select(self.layout.published), updated=False)),
+            ("the date line near the headline", lambda: self._date_cue(updated=False)),
             ("JSON-LD datePublished", lambda: self._metadata_date(metadata_value)),
         ])
         return found or (None, None)
 
-    def _visible_date(self, text: str) -> tuple[str, datetime] | None:
-        match = DATE_TIME.search(text)
-        if not match:
+    def _updated(self) -> tuple[str | None, datetime | None]:
+        found = self.pick("updated_at", [
+            (None, lambda: self._date_in(self.select(self.layout.updated), updated=True)),
+            ("the text cue 'Aktualisiert:'", self._updated_cue),
+        ], required=False)
+        return found or (None, None)
+
+    def _date_in(self, elements: list, updated: bool) -> tuple[str | None, datetime] | None:
+        """The date of the first of the layout's date elements showing text: a ``<time>``'s ``datetime`` first
+        (unless it lacks the time the text prints), its visible text second."""
+        element = next((element for element in elements if self.page.text_of(element)), None)
+        if element is None:
             return None
-        raw = clean(match.group(0))
-        moment = dates.parse_datetime(raw, self.fetched_at)
-        return (raw, moment) if moment else None
+        shown = dates.find_date(self.page.text_of(element), self.fetched_at, updated=updated)
+        stamp = _datetime_attribute(element) if not updated else None
+        if stamp is not None and (shown is None or "T" in stamp.raw or shown.moment.date() != stamp.moment.date()):
+            return (shown.raw if shown else None), stamp.moment
+        return (shown.raw, shown.moment) if shown else None
+
+    def _date_cue(self, updated: bool) -> tuple[str, datetime] | None:
+        found = dates.find_date(self._head_text(), self.fetched_at, updated=updated)
+        return (found.raw, found.moment) if found else None
 
     def _metadata_date(self, value: str) -> tuple[None, datetime] | None:
         moment = dates.parse_datetime(value) if value else None
         return (None, moment) if moment else None
 
-    def _published_cue(self) -> str:
-        text = UPDATED.sub("", self.cue_text())
-        match = DATE_TIME.search(text)
-        return match.group(0) if match else ""
-
-    def _updated(self) -> tuple[str | None, datetime | None]:
-        layout_text = first_text(self.select(self.layout.updated))
-        found = self.pick("updated_at", [
-            (None, lambda: self._updated_in(layout_text)),
-            ("the text cue 'Aktualisiert:'", self._updated_cue),
-        ], required=False)
-        return found or (None, None)
-
     def _updated_cue(self) -> tuple[str, datetime] | None:
         """The update time in the text after the headline; no page text without 'Aktualisiert' holds one."""
-        return self._updated_in(self.cue_text()) if self.page.mentions("Aktualisiert") else None
-
-    def _updated_in(self, text: str) -> tuple[str, datetime] | None:
-        match = UPDATED.search(text)
-        return self._visible_date(match.group(1)) if match else None
+        return self._date_cue(updated=True) if self.page.mentions("Aktualisiert", "aktualisiert") else None
 
     def _reading_time_cue(self) -> int | None:
         found = _minutes(self.cue_text())
@@ -343,6 +397,19 @@ class Article:
         return self.page.mentions(*PAYWALL_CUES) and bool(_PAYWALL_TEXT(self.document))
 
 
+def _in_navigation(element) -> bool:
+    """Whether ``element`` lies in a ``nav``, ``aside`` or ``footer``: the site's menus, not the article's head."""
+    return any(ancestor.tag in NAVIGATION for ancestor in element.iterancestors())
+
+
+def _datetime_attribute(element) -> dates.Found | None:
+    """The moment in the ``datetime`` attribute of a ``<time>`` element that is or lies in ``element``."""
+    stamp = element.get("datetime") if element.tag == "time" else next(
+        (time.get("datetime") for time in element.iter("time") if time.get("datetime")), None
+    )
+    return dates.read_date(stamp) if stamp else None
+
+
 def _paragraph_parents(page: Page) -> list:
     """The elements holding a run of paragraphs, in document order.
 
@@ -386,7 +453,7 @@ class BodyWalker:
                 continue
             self._flush(run)
             run = [child.tail or ""]
-            if not tag or tag in NEVER_BODY or child in self.skip or self._is_box(child):
+            if not tag or tag in NEVER_BODY or tag.startswith(AMP_PREFIX) or child in self.skip or self._is_box(child):
                 continue
             if tag == "p":
                 self._add("paragraph", self.page.text_of(child))
@@ -434,6 +501,11 @@ def _next_is_br(element) -> bool:
 def _minutes(text: str) -> int | None:
     match = READING_TIME.search(text)
     return int(match.group(1)) if match else None
+
+
+def _is_long(text: str) -> bool:
+    """Whether a cleaned text has as many words as a lead at least (counted by its spaces: cheap, for every cue)."""
+    return text.count(" ") + 1 >= MIN_LEAD_WORDS
 
 
 def _words(text: str) -> int:

@@ -13,6 +13,7 @@ from dwnscraper.parsing.text import Page, clean
 _TEXT_NODES = etree.XPath("text()")
 _JSON_LD_TYPE = "application/ld+json"
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle"}
+_DATE_KEYS = ("datePublished", "dateModified")
 _DURATION_MINUTES = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?", re.IGNORECASE)
 
 
@@ -23,9 +24,14 @@ class Metadata:
     json_ld: dict = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     canonical: str | None = None
+    graph_dates: dict[str, str] = field(default_factory=dict)
+    """The first ``datePublished`` and ``dateModified`` of any JSON-LD node: an ``@graph`` may hold them on its
+    ``WebPage`` node rather than on the article's."""
 
     def json_ld_text(self, key: str) -> str:
         value = self.json_ld.get(key)
+        if value is None and key in _DATE_KEYS:
+            value = self.graph_dates.get(key)
         if isinstance(value, list):
             value = value[0] if value else None
         return clean(value) if isinstance(value, str) else ""
@@ -63,8 +69,10 @@ def read_metadata(page: Page) -> Metadata:
     cleaned = {name: clean(first.get(name)) for name in _WANTED_META}
     meta = {name: value for name, value in cleaned.items() if value}
     canonical = tags.canonical
+    nodes = _nodes(tags.json_ld)
     return Metadata(
-        json_ld=_news_article(tags.json_ld),
+        json_ld=_news_article(nodes),
+        graph_dates={key: value for key in _DATE_KEYS if (value := _first_value(nodes, key))},
         meta=meta,
         canonical=canonical[0].strip() if canonical and canonical[0].strip() else None,
     )
@@ -100,18 +108,29 @@ def _first_meta_contents(tags: list) -> dict[str, str]:
     return first
 
 
-def _news_article(scripts: list[str]) -> dict:
+def _nodes(scripts: list[str]) -> list[dict]:
+    """Every JSON-LD object of the page's scripts, ``@graph`` members included, in order."""
+    nodes = []
     for script in scripts:
         try:
             data = json.loads(script, strict=False)
         except ValueError:
             continue
-        for candidate in _candidates(data):
-            kinds = candidate.get("@type")
-            kinds = kinds if isinstance(kinds, list) else [kinds]
-            if any(isinstance(kind, str) and kind in _ARTICLE_TYPES for kind in kinds):
-                return candidate
+        nodes.extend(_candidates(data))
+    return nodes
+
+
+def _news_article(nodes: list[dict]) -> dict:
+    for candidate in nodes:
+        kinds = candidate.get("@type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if any(isinstance(kind, str) and kind in _ARTICLE_TYPES for kind in kinds):
+            return candidate
     return {}
+
+
+def _first_value(nodes: list[dict], key: str) -> str | None:
+    return next((node[key] for node in nodes if isinstance(node.get(key), str)), None)
 
 
 def _candidates(data):

@@ -14,7 +14,7 @@ CARDS = css("div.boxtext")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
 SEARCH_TITLE = css("a.title")
 """The result's title link; without that class, its first link to an article."""
-NEXT_LINK = etree.XPath("//link[@rel='next']/@href | //a[@rel='next']/@href")
+NEXT_ANCHORS = etree.XPath("//a[@rel='next']/@href")
 ALL_LINKS = etree.XPath("//a[@href]")
 H1 = etree.XPath("//h1")
 HEADINGS = etree.XPath("//h1 | //h2")
@@ -49,11 +49,15 @@ _TOPIC_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
 LABEL_TAGS = {"h2", "h3", "h4", "div", "span", "p"}
 """The elements :func:`more_on_topic_labels` takes for a 'Mehr zum Thema' label."""
 MIN_CARDS = 3
-SHORT_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2}(?:\d{2})?\b")
 PAGE_IN_PATH = re.compile(r"/page/(\d+)/?$")
 TAG_HEADING = re.compile(r"^(?:Alle Artikel zu|Themenseite)\s*:?\s*", re.IGNORECASE)
 ARTEFACT_SUFFIX = re.compile(r"\s+title$")
 BRAND_LABELS = {"DWN", "Anzeige", "Deutsche Wirtschafts Nachrichten", "Deutsche Wirtschaftsnachrichten"}
+SECTIONS = frozenset({"Politik", "Finanzen", "Wirtschaft", "Weltwirtschaft", "Deutschland", "Unternehmen",
+                      "Panorama", "Technologie"})
+"""The sections DWN labels its articles with."""
+MAX_LABEL = 30
+"""The longest text a section label may show."""
 SECTION_LINK = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
 
@@ -192,10 +196,17 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     loose = [clean(text) for text in parts.loose]
     sponsored = "Anzeige" in loose or parts.sponsored
     if not date_text:
-        date_text = next((match.group(0) for text in loose if (match := SHORT_DATE.fullmatch(text))), "")
+        date_text = next((text for text in loose if _is_printed_date(text, page)), "")
     snippet = clean(" ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
                              and text != section))
-    return teaser(section, headline, page.absolute(title.get("href"), base_url), date_text, snippet, sponsored)
+    return teaser(section, headline, page.absolute(title.get("href"), base_url), date_text, snippet, sponsored,
+                  page.fetched_at)
+
+
+def _is_printed_date(text: str, page: Page) -> bool:
+    """Whether a card's loose text is a date as a whole (``21.01.2026``, ``vor 3 Stunden``), read without
+    dateparser: any other text of a card is its snippet."""
+    return len(text) <= dates.LONGEST_DATE_TEXT and dates.read_date(text, page.fetched_at, general=False) is not None
 
 
 class CardParts:
@@ -207,37 +218,39 @@ class CardParts:
     """
 
     def __init__(self, element, page: Page):
-        self._page_dated = set(DATED(page.document, page))
+        self._page_dated = page.matching(DATED)
         self.links: list = []
         self.dated: list = []
         self.loose: list[str] = []
         self.sponsored = False
-        self._visit(element, any(self._hides(ancestor) for ancestor in element.iterancestors()), top=True)
-
-    def _hides(self, element) -> bool:
-        """Whether the text inside ``element`` is no loose text."""
-        return element.tag in LOOSE_TEXT_HIDDEN_IN or element in self._page_dated
+        dated = self._page_dated
+        hidden = any(above.tag in LOOSE_TEXT_HIDDEN_IN or above in dated for above in element.iterancestors())
+        self._visit(element, hidden, top=True)
 
     def _visit(self, element, hidden: bool, top: bool = False) -> None:
-        if element in self._page_dated:
+        """Spelled for speed, as it runs for every element of every card: each property read once, no generator."""
+        tag = element.tag
+        dated = element in self._page_dated
+        if dated:
             self.dated.append(element)
-        if element.tag == "a" and not top and element.get("href") is not None:
+        if tag == "a" and not top and element.get("href") is not None:
             self.links.append(element)
         worn = element.get("class")
-        if worn and any(name in worn for name in SPONSOR_CLASSES):
+        if worn and (SPONSOR_CLASSES[0] in worn or SPONSOR_CLASSES[1] in worn):
             self.sponsored = True
-        hidden = hidden or self._hides(element)
+        hidden = hidden or dated or tag in LOOSE_TEXT_HIDDEN_IN
         if not hidden:
             keep_shown(element.text, self.loose)
         for child in element:
-            if isinstance(child.tag, str):
+            if type(child.tag) is str:
                 self._visit(child, hidden)
             if not hidden:
                 keep_shown(child.tail, self.loose)
 
 
-def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
-    published_on = dates.parse_date(date_text) if date_text else None
+def teaser(section, headline, url, date_text, snippet, sponsored=False, fetched_at=None) -> dict:
+    found = (dates.read_date(date_text, fetched_at) or dates.find_date(date_text, fetched_at)) if date_text else None
+    published_on = found.moment.date() if found else None
     return {
         "position": 0,
         "sponsored": sponsored,
@@ -252,7 +265,8 @@ def teaser(section, headline, url, date_text, snippet, sponsored=False) -> dict:
 
 def _is_section_link(link, page: Page) -> bool:
     text = page.text_of(link)
-    return bool(SECTION_LINK.match(link.get("href", "").strip())) and 0 < len(text) <= 30 and text not in BRAND_LABELS
+    return (bool(SECTION_LINK.match(link.get("href", "").strip())) and 0 < len(text) <= MAX_LABEL
+            and text not in BRAND_LABELS)
 
 
 def _title_link(links: list, section_link, page: Page):
@@ -277,7 +291,8 @@ def _numbered(teasers) -> list[dict]:
 
 
 def search_teasers(page: Page, base_url: str) -> list[dict]:
-    """Search results: ``<dt>`` dates (two-digit years) followed by ``<dd>`` items with ``a.title``."""
+    """Search results: ``<dt>`` dates (two- or four-digit years) followed by ``<dd>`` items with ``a.title``, each
+    with its section label before or at the start of the title link where it shows one."""
     found = []
     for results in SEARCH_RESULTS(page.document):
         date_text = ""
@@ -292,10 +307,32 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
                 if not titles or not text_of(titles[0]):
                     continue
                 title = titles[0]
-                snippet = clean(" ".join(CardParts(item, page).loose))
-                found.append(teaser(None, text_of(title), urls.absolute(title.get("href"), base_url),
-                                    date_text, snippet))
+                section, inside = _search_label(item, title, page)
+                loose = [clean(text) for text in CardParts(item, page).loose]
+                if section in loose:
+                    loose.remove(section)
+                headline = _strip_prefix(text_of(title), section) if inside else text_of(title)
+                found.append(teaser(section, headline,
+                                    urls.absolute(title.get("href"), base_url), date_text, clean(" ".join(loose)),
+                                    fetched_at=page.fetched_at))
     return _numbered(found)
+
+
+def _search_label(result, title, page: Page) -> tuple[str | None, bool]:
+    """A search result's section and whether it stands inside the title link: an element before the title link,
+    or at the start inside it, that is a section link, wears a ``rubrik`` class or shows only a known section's
+    name; ``None`` where there is none."""
+    inside = next((child for child in title if isinstance(child.tag, str)), None)
+    if inside is not None and not (title.text or "").strip() and page.text_of(inside) in SECTIONS:
+        return page.text_of(inside), True
+    for element in result.iter(etree.Element):
+        if element is title:
+            break
+        text = page.text_of(element)
+        labelled = "rubrik" in (element.get("class") or "") and 0 < len(text) <= MAX_LABEL
+        if labelled or text in SECTIONS or (element.tag == "a" and _is_section_link(element, page)):
+            return text, False
+    return None, False
 
 
 def link_teasers(document, base_url: str) -> list[dict]:
@@ -325,13 +362,16 @@ def page_number(url: str) -> int:
     return int(values[0]) if values and values[0].isdigit() and int(values[0]) > 0 else 1
 
 
-def next_page_url(document, url: str, page: int) -> str | None:
-    """The link to page ``page + 1`` of the same listing, if the page has one."""
-    for href in NEXT_LINK(document):
+def next_page_url(page: Page, url: str, number: int) -> str | None:
+    """The link to page ``number + 1`` of the same listing, if the page has one: a ``<link rel="next">`` (from the
+    page's pooled links, without a walk over the page), an ``<a rel="next">``, else a link to that page's URL."""
+    document = page.document
+    marked = [link.get("href") for link in page.by_tag["link"] if link.get("rel") == "next"]
+    for href in marked or NEXT_ANCHORS(document):
         candidate = urls.absolute(href, url)
         if candidate:
             return candidate
-    wanted = _page_url(url, page + 1)
+    wanted = _page_url(url, number + 1)
     for link in ALL_LINKS(document):
         href = link.get("href", "")
         if "page" not in href:
@@ -399,7 +439,7 @@ def parse_listing(page: Page, url: str) -> dict | None:
         "section": section,
         "page": number,
         "teasers": items,
-        "next_page": next_page_url(document, url, number),
+        "next_page": next_page_url(page, url, number),
         "warnings": warnings,
     }
 

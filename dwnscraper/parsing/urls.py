@@ -10,7 +10,10 @@ from dwnscraper import LIVE_SITE
 
 LIVE_HOST = urlsplit(LIVE_SITE).hostname
 _HOSTS = {LIVE_HOST, f"www.{LIVE_HOST}"}
-_FEED_SUFFIX = re.compile(r"/feed/?$")
+_COPY_SUFFIX = re.compile(r"/(?:feed|amp)/?$")
+"""The suffix of an article's feed and AMP copies (``/718460/Slug/feed``, ``/718460/Slug/amp``)."""
+_ARCHIVED_DWN_URL = re.compile(rf"/(https?://(?:www\.)?{re.escape(LIVE_HOST)}(?:[:/].*)?)$", re.IGNORECASE)
+"""A DWN URL inside a web archive's URL (``https://web.archive.org/web/2015…/http://deutsche-…``)."""
 _ID_PATH = re.compile(r"^/(\d{1,7})(?:/([^/]+))?/?$")
 _WP_PATH = re.compile(r"^/(\d{4})/(\d{2})/(\d{2})/([^/]+)/?$")
 _PLAIN_CHARS = r"[A-Za-z0-9_~%!$&'()*+,=:@-]"
@@ -27,11 +30,34 @@ def is_dwn_url(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in _HOSTS
 
 
+def foreign_host(url: str, canonical: str | None) -> str | None:
+    """The host a page belongs to when neither its URL nor its canonical link is on DWN, else ``None``.
+
+    A web archive's copy of a DWN page counts as DWN by the URL it archives. The canonical link's host is named
+    first: it says whose page this is.
+    """
+    try:
+        link = urljoin(url, canonical) if canonical else None
+        hosts = [urlsplit(candidate).hostname for candidate in (link, url) if candidate]
+    except ValueError:
+        return None
+    if any((host or "").lower() in _HOSTS for host in hosts) or archived_dwn_url(url):
+        return None
+    return next((host for host in hosts if host), None)
+
+
+def archived_dwn_url(url: str) -> str | None:
+    """The DWN URL a web archive's URL holds (``https://web.archive.org/web/2015…/http://deutsche-…/x/``), else
+    ``None``."""
+    match = _ARCHIVED_DWN_URL.search(url)
+    return match.group(1) if match else None
+
+
 @lru_cache(maxsize=4096)
 def _article_path(url: str) -> tuple[str, re.Match] | None:
     """The article shape of a URL's path and its match; remembered, since teaser cards link one URL twice and
     pages link the same articles."""
-    path = _FEED_SUFFIX.sub("", urlsplit(url).path) or "/"
+    path = _COPY_SUFFIX.sub("", urlsplit(url).path) or "/"
     for kind, shape in (("wp", _WP_PATH), ("id", _ID_PATH)):
         match = shape.match(path)
         if match:
@@ -40,7 +66,8 @@ def _article_path(url: str) -> tuple[str, re.Match] | None:
 
 
 def canonical_url(url: str) -> str | None:
-    """The one URL of an article: https, no ``www.``, no query, no ``/feed``; ``None`` if not an article URL."""
+    """The one URL of an article: https, no ``www.``, no query, no ``/feed`` or ``/amp``; ``None`` if not an article
+    URL."""
     found = _article_path(url)
     if not found:
         return None
