@@ -13,7 +13,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
-from dwnscraper.extensions import job_id
+from dwnscraper.extensions import StoppedBeforeFetch
 from dwnscraper.items import FetchedPage, FetchFailure, PageRole
 from dwnscraper.parsing.urls import LIVE_HOST, article_identity, is_article_url
 from dwnscraper.storage import Archive
@@ -40,9 +40,10 @@ class DwnSpider(Spider):
     An article is requested once per crawl whatever URL variant links to it, and not at all when it
     is already in the archive (unless ``DWN_REFRESH``). Known identities are read from the archive
     when the crawl starts; with a ``JOBDIR`` the identities already requested survive a resume.
-    A listing counts as all known only if its articles were stored before the crawl began: for a
-    resumed job (``JOBDIR``), before the job's first run, so that articles the job stored itself
-    before it was stopped or killed never end its pagination early.
+    A listing counts as all known only if each of its articles is stored and was shown on a listing
+    page that a finished run fetched (``Archive.identities_walked_past``): articles stored by a run
+    that was stopped or killed before the end of its listings never end pagination early, so the
+    next run, resumed or not, walks on until it meets what a finished run saw.
     """
 
     known: set[str]
@@ -61,8 +62,7 @@ class DwnSpider(Spider):
         self.max_pages = settings.getint("DWN_MAX_PAGES")
         with Archive(settings.get("DWN_DB")) as archive:
             self.known = archive.known_identities()
-            jobdir = settings.get("JOBDIR")
-            self.known_before = archive.identities_stored_before(job_id(jobdir)) if jobdir else self.known
+            self.known_before = archive.identities_walked_past()
         state = getattr(self, "state", {})
         self.requested = state.setdefault("requested_identities", set())
         for request in self.start_requests_for_site():
@@ -96,7 +96,8 @@ class DwnSpider(Spider):
         return [link.url for link in SITE_LINKS.extract_links(response) if is_article_url(link.url)]
 
     def all_known(self, urls: list[str]) -> bool:
-        """True when a listing shows articles and every one of them was stored before this crawl (job)."""
+        """True when a listing shows articles and every one of them is stored and was on a listing page
+        that a finished run walked past."""
         return bool(urls) and all(article_identity(url) in self.known_before for url in urls)
 
     def fetched(self, response: Response) -> FetchedPage:
@@ -117,8 +118,10 @@ class DwnSpider(Spider):
     def fetch_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """Every request that got no response becomes an error, with its cause: timeouts, resets, too
         many redirects, a redirect off the site, a body over ``DOWNLOAD_MAXSIZE`` (also when inflated).
-        Only what robots.txt disallows is skipped silently (Scrapy counts it)."""
-        if failure.check(IgnoreRequest) and failure.getErrorMessage() == ROBOTS_FORBIDDEN:
+        Only what robots.txt disallows is skipped silently (Scrapy counts it), and what a stopping crawl
+        never sent (``StoppedBeforeFetch``): the next run or the resumed job fetches it."""
+        if failure.check(StoppedBeforeFetch) or (
+                failure.check(IgnoreRequest) and failure.getErrorMessage() == ROBOTS_FORBIDDEN):
             return
         request = failure.request
         reason = failure.getErrorMessage()
