@@ -216,10 +216,11 @@ class QuickStop:
     Scrapy's graceful stop waits for every request already handed to the downloader, and its slots
     queue up to ``CONCURRENT_REQUESTS`` of them, each sent only after its slot's delay
     (``DOWNLOAD_DELAY``, AutoThrottle up to 30 s): one Ctrl-C kept a polite crawl fetching for 20 s.
-    The stop shows as the crawler no longer ``crawling`` while its spider is open. Then the requests
-    not yet sent are taken out of the slots: each goes back to the scheduler (so a ``JOBDIR`` keeps
-    it for ``--resume``) and fails as :class:`StoppedBeforeFetch`. Requests on the wire are answered
-    and stored as usual.
+    The stop shows as the crawler no longer ``crawling`` while its spider is open. From then until the
+    spider closes, the requests not yet sent are taken out of the slots: each goes back to the
+    scheduler (so a ``JOBDIR`` keeps it for ``--resume``) and fails as :class:`StoppedBeforeFetch`.
+    Requests on the wire are answered and stored as usual, and so is robots.txt: without it every
+    request waiting for it would count as allowed.
     """
 
     CHECK_SECONDS = 0.1
@@ -227,6 +228,7 @@ class QuickStop:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.task: Any = None
+        self.unsent = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -242,20 +244,22 @@ class QuickStop:
     def spider_closed(self) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
+        if self.unsent:
+            self.crawler.stats.set_value("dwn/requests_unsent_at_stop", self.unsent)
+            logger.info("Stopped: %d requests not yet sent are left for the next crawl", self.unsent)
 
     def check(self) -> None:
         if not self.crawler.crawling:
-            self.task.stop()
             self.drop_unsent()
 
     def drop_unsent(self) -> None:
         engine = self.crawler.engine
-        dropped = 0
         for slot in engine.downloader.slots.values():
-            while slot.queue:
-                request, waiting = slot.queue.popleft()
+            keep = [entry for entry in slot.queue if entry[0].meta.get("dont_obey_robotstxt")]
+            unsent = [entry for entry in slot.queue if not entry[0].meta.get("dont_obey_robotstxt")]
+            slot.queue.clear()
+            slot.queue.extend(keep)
+            for request, waiting in unsent:
                 engine.crawl(request.replace(dont_filter=True))
                 waiting.errback(Failure(StoppedBeforeFetch(f"The crawl stopped before fetching {request.url}")))
-                dropped += 1
-        self.crawler.stats.set_value("dwn/requests_unsent_at_stop", dropped)
-        logger.info("Stopping: %d requests not yet sent are left for the next crawl", dropped)
+            self.unsent += len(unsent)

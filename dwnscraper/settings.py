@@ -60,6 +60,8 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
     "dwnscraper.middlewares.SiteMirrorMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "dwnscraper.middlewares.EveryWaiterRobotsTxtMiddleware": 100,
     "dwnscraper.middlewares.RetryDataLossMiddleware": 555,
     "dwnscraper.middlewares.RetryAfterMiddleware": 560,
     "dwnscraper.middlewares.OffsiteGuardMiddleware": 950,

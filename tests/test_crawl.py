@@ -189,6 +189,19 @@ def test_articles_spider_folds_url_variants(tmp_path, mirror):
     assert sum(article_hits(mirror).values()) == 1
 
 
+def test_robots_txt_is_obeyed_by_every_request_that_waited_for_it(tmp_path, mirror):
+    """The start requests wait for robots.txt together; the one it disallows, last of them, is not fetched."""
+    db = tmp_path / "dwn.db"
+    paths = ["/718413/Industrie-in-der-Krise-Auftraege-brechen-im", "/503419/Corona-Krise-Bundesregierung-schnuert",
+             "/718400/koalition-ringt-um-den-haushalt-streit-ueber", "/720999/Zurueckgezogener-Artikel"]
+    urls = [arg for path in paths for arg in ("--url", f"https://deutsche-wirtschafts-nachrichten.de{path}")]
+    done = crawl(mirror, db, "articles", *urls)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not [hit for hit in mirror.hits if hit.target.startswith("/720999/")]
+    assert json.loads(last_run(db)["stats"])["robotstxt/forbidden"] == 1
+    assert rows(db, "SELECT count(*) FROM raw_pages") == [(3,)]
+
+
 def test_low_field_coverage_fails_the_crawl(tmp_path, mirror):
     db = tmp_path / "dwn.db"
     done = crawl(mirror, db, "--section", "politik", "-s", 'DWN_COVERAGE_THRESHOLDS={"authors": 0.9}')
