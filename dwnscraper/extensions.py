@@ -245,7 +245,6 @@ class QuickStop:
         if self.task is not None and self.task.running:
             self.task.stop()
         if self.unsent:
-            self.crawler.stats.set_value("dwn/requests_unsent_at_stop", self.unsent)
             logger.info("Stopped: %d requests not yet sent are left for the next crawl", self.unsent)
 
     def check(self) -> None:
@@ -263,3 +262,5 @@ class QuickStop:
                 engine.crawl(request.replace(dont_filter=True))
                 waiting.errback(Failure(StoppedBeforeFetch(f"The crawl stopped before fetching {request.url}")))
             self.unsent += len(unsent)
+        if self.unsent:
+            self.crawler.stats.set_value("dwn/requests_unsent_at_stop", self.unsent)
