@@ -50,6 +50,8 @@ class CrawlResult:
     failures: list[str]
     db_path: Path
     resumable: bool = False
+    crashed: bool = False
+    """The crawl ended with an exception (in a spider, a pipeline or an extension), not a stop."""
 
     @property
     def ok(self) -> bool:
@@ -57,7 +59,7 @@ class CrawlResult:
 
     @property
     def stopped(self) -> bool:
-        return self.run is not None and self.run["finish_reason"] in STOPPED_REASONS
+        return not self.crashed and self.run is not None and self.run["finish_reason"] in STOPPED_REASONS
 
     @property
     def exit_code(self) -> int:
@@ -110,7 +112,9 @@ def run_crawl(spider: str, settings: Settings, spider_args: Mapping[str, Any],
             tell(line)
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(spider)
-        process.crawl(crawler, **{key: value for key, value in spider_args.items() if value is not None})
+        crashes: list[str] = []
+        running = process.crawl(crawler, **{key: value for key, value in spider_args.items() if value is not None})
+        running.addErrback(lambda failure: crashes.append(f"{failure.type.__name__}: {failure.getErrorMessage()}"))
         process.start()
         with suppress(RuntimeError):  # no engine: the crawl never began
             crawler.get_item_pipeline(RawPagePipeline).release()
@@ -120,6 +124,9 @@ def run_crawl(spider: str, settings: Settings, spider_args: Mapping[str, Any],
             with Archive(db_path) as archive:
                 run = archive.run(stats["dwn/crawl_run_id"])
                 answered = archive.pages_answered(run["id"])
+    if crashes:
+        return CrawlResult(run=run, stats=stats, failures=[f"The crawl failed ({crashes[0]})."], db_path=db_path,
+                           crashed=True)
     failures = verdict(run, answered if run else 0, stats, settings.getdict("DWN_COVERAGE_THRESHOLDS"), bool(jobdir))
     return CrawlResult(run=run, stats=stats, failures=failures, db_path=db_path, resumable=bool(jobdir))
 
@@ -141,8 +148,10 @@ def verdict(run: Mapping[str, Any] | None, answered: int, stats: Mapping[str, An
         return [f"The crawl ended before its end ({reason}); see the log above."]
     tried = (run["pages_fetched"] or 0) + (run["errors"] or 0) + stats.get("robotstxt/forbidden", 0)
     if answered == 0 and tried:
-        return [f"Every request failed: {run['pages_fetched'] or 0} pages fetched, all HTTP errors, and "
-                f"{run['errors'] or 0} failures (see the errors table); is the site down or --site wrong?"]
+        fetched = run["pages_fetched"] or 0
+        what = f"the {fetched} pages fetched were all HTTP errors" if fetched else "no page was fetched"
+        return [f"Every request failed: {what}, with {run['errors'] or 0} failures in the errors table; "
+                "is the site down or --site wrong?"]
     return coverage_failures(json.loads(run["coverage"] or "{}"), thresholds)
 
 

@@ -249,8 +249,10 @@ class RawPage:
 class Archive:
     """The crawl archive in one SQLite file.
 
-    Writes are buffered and flushed in one transaction per batch (``batch_size`` pages), and on
-    ``close()``. One process writes at a time; readers may use the file concurrently (WAL).
+    Writes are buffered and flushed in one transaction per batch (``batch_size`` pages), whenever
+    the owner calls ``flush()`` (the crawl does every ``DWN_COMMIT_INTERVAL`` seconds), and on
+    ``close()``. One process writes at a time (``dwnscraper.lock``); readers may use the file
+    concurrently (WAL).
     """
 
     def __init__(self, path: str | Path, batch_size: int = DEFAULT_BATCH_SIZE) -> None:

@@ -194,8 +194,8 @@ def test_a_crawl_whose_every_request_failed_exits_1(tmp_path):
     done = run(crawl_argv(f"http://127.0.0.1:{closed_port()}", db, "feed", "-s", "RETRY_TIMES=0"), tmp_path)
     assert done.returncode == 1
     assert "0 pages fetched" in done.stdout and "None" not in done.stdout
-    assert ("Error: Every request failed: 0 pages fetched, all HTTP errors, and 1 failures (see the errors "
-            "table); is the site down or --site wrong?") in done.stderr
+    assert ("Error: Every request failed: no page was fetched, with 1 failures in the errors table; is the site "
+            "down or --site wrong?") in done.stderr
     assert rows(db, "SELECT stage FROM errors") == [("download",)]
 
 
