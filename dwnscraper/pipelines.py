@@ -89,6 +89,7 @@ class RawPagePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.start_committing, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.record_finish_reason, signal=signals.spider_closed)
         return pipeline
 
@@ -113,8 +114,10 @@ class RawPagePipeline:
         self.run_id = self.archive.start_run(spider.name, options)
         self.crawler.stats.set_value("dwn/crawl_run_id", self.run_id)
         logger.info("Crawl run %d writes to %s", self.run_id, self.archive.path)
+
+    def start_committing(self) -> None:
         self.committer = create_looping_call(self.commit)
-        self.committer.start(settings.getfloat("DWN_COMMIT_INTERVAL"), now=False)
+        self.committer.start(self.crawler.settings.getfloat("DWN_COMMIT_INTERVAL"), now=False)
 
     def commit(self) -> None:
         """Commit what is queued, so that no write waits longer than ``DWN_COMMIT_INTERVAL``."""
@@ -152,7 +155,7 @@ class RawPagePipeline:
     def close_spider(self) -> None:
         if self.archive is None:
             return
-        if self.committer.running:
+        if self.committer is not None and self.committer.running:
             self.committer.stop()
         stats = self.crawler.stats
         coverage = self.archive.finish_run(self.run_id, "closing", stats.get_stats())
