@@ -459,19 +459,23 @@ class Archive:
         """Identities of every stored article (the incremental crawl skips these)."""
         return {row[0] for row in self.db.execute("SELECT identity FROM articles")}
 
-    def identities_walked_past(self) -> set[str]:
-        """Identities of the stored articles shown on a listing page that a finished run fetched.
+    def identities_walked_past(self) -> dict[str, set[str]]:
+        """Per listing page URL, the identities of the stored articles it showed when a finished run
+        fetched it.
 
         A run that finished walked each listing until a page whose articles were all known, so every
         article on the pages before is stored. A run stopped or killed may have fetched a listing page
         and not the pages after it: its listings do not count, and the next run walks on past them.
         """
-        return {row[0] for row in self.db.execute(
-            "SELECT DISTINCT teasers.identity FROM teasers"
-            " JOIN listings ON listings.raw_page_id = teasers.raw_page_id"
-            " JOIN crawl_runs ON crawl_runs.id = listings.crawl_run_id"
-            " JOIN articles ON articles.identity = teasers.identity"
-            " WHERE crawl_runs.finish_reason = 'finished'")}
+        walked: dict[str, set[str]] = {}
+        for url, identity in self.db.execute(
+                "SELECT DISTINCT listings.url, teasers.identity FROM teasers"
+                " JOIN listings ON listings.raw_page_id = teasers.raw_page_id"
+                " JOIN crawl_runs ON crawl_runs.id = listings.crawl_run_id"
+                " JOIN articles ON articles.identity = teasers.identity"
+                " WHERE crawl_runs.finish_reason = 'finished'"):
+            walked.setdefault(url, set()).add(identity)
+        return walked
 
     @property
     def pending(self) -> bool:
