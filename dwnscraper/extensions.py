@@ -124,14 +124,12 @@ def prepare_job(jobdir: str | Path, db: str | Path, spider: str) -> str | None:
     made_for = {"db": str(Path(db).resolve()), "spider": spider}
     line = None
     if path.exists():
-        job = json.loads(path.read_text(encoding="utf-8"))
-        if any(job.get(key, value) != value for key, value in made_for.items()):
+        job = {**made_for, **json.loads(path.read_text(encoding="utf-8"))}
+        if job["db"] != made_for["db"] or job["spider"] != spider:
             raise StaleJob(f"The job directory {jobdir} belongs to a {job['spider']} crawl into {job['db']}, "
                            f"not to a {spider} crawl into {made_for['db']}; give another --resume directory.")
         if "finished_at" not in job:
-            if job.keys() >= made_for.keys():
-                return None
-            write_durably(path, json.dumps({**job, **made_for}))
+            write_durably(path, json.dumps(job))
             return None
         discard_scrapy_state(jobdir)
         line = f"The crawl job in {jobdir} finished at {job['finished_at']}; a new job starts there."
