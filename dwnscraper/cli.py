@@ -90,6 +90,8 @@ def parse(page: Path, url: str | None, fetched_at: str | None, write_expected: b
 @click.option("--max-pages", type=click.IntRange(min=1), help="Listing pages per section or search at most.")
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path),
               help="Job directory: keep the crawl's queue here, and continue it if it was stopped.")
+@click.option("--wait", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="If another crawl is writing the database, wait this long for it [default: exit 3 at once].")
 @click.option("--section", "sections", multiple=True, help="sections: only this section (repeatable).")
 @click.option("--start", help="archive: first day, YYYY-MM-DD.")
 @click.option("--end", help="archive: last day, YYYY-MM-DD (default today).")
@@ -99,20 +101,24 @@ def parse(page: Path, url: str | None, fetched_at: str | None, write_expected: b
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy or DWN_* setting, as with scrapy crawl -s (repeatable).")
 def crawl(spider: str, db: Path, mirror: Path | None, site: str | None, refresh: bool, full: bool,
-          max_pages: int | None, resume: Path | None, sections: tuple[str, ...], start: str | None,
+          max_pages: int | None, resume: Path | None, wait: float | None, sections: tuple[str, ...], start: str | None,
           end: str | None, search_section: str | None, urls: tuple[str, ...], urls_file: str | None,
           overrides: tuple[str, ...]) -> None:
     """Crawl DWN into a SQLite database, incrementally and politely.
 
     SPIDER is sections (default: section fronts and their articles), feed (the RSS feed), archive
-    (a date range through the search, needs --start) or articles (--url / --urls-file). Exits 1
-    when a field's coverage in one layout falls under its threshold (DWN_COVERAGE_THRESHOLDS).
+    (a date range through the search, needs --start) or articles (--url / --urls-file). Exits 0
+    when the crawl did its job; 1 when it failed (every request failed, or a field's coverage in one
+    layout fell under its threshold, DWN_COVERAGE_THRESHOLDS); 2 on a bad argument; 3 when another
+    crawl writes the database; 4 when stopped before the end (5 with --resume: run it again to continue).
 
     Example:
 
         dwnscraper crawl --mirror fixtures/site --db dwn.db
     """
-    from dwnscraper.crawl import crawl_settings, run_crawl, serving, summary_lines
+    from dwnscraper.crawl import LOCKED, crawl_settings, run_crawl, serving, summary_lines
+    from dwnscraper.extensions import StaleJob
+    from dwnscraper.lock import ArchiveLocked
 
     if mirror and site:
         raise click.UsageError("Give --mirror or --site, not both.")
@@ -123,16 +129,23 @@ def crawl(spider: str, db: Path, mirror: Path | None, site: str | None, refresh:
     with serving(mirror) as mirror_url:
         options = {"DWN_DB": str(db), "DWN_SITE": mirror_url or site, "DWN_REFRESH": refresh or None,
                    "DWN_FULL": full or None, "DWN_MAX_PAGES": max_pages,
-                   "JOBDIR": str(resume) if resume else None}
+                   "JOBDIR": str(resume) if resume else None, "DWN_LOCK_WAIT": wait}
         try:
             settings = crawl_settings(options, overrides, mirror=mirror is not None)
         except ValueError as error:
             raise click.UsageError(str(error)) from error
-        result = run_crawl(spider, settings, spider_args)
+        try:
+            result = run_crawl(spider, settings, spider_args, tell=click.echo)
+        except ArchiveLocked as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(LOCKED)
+        except StaleJob as error:
+            raise click.UsageError(str(error)) from error
     for line in summary_lines(result):
         click.echo(line)
-    if not result.ok:
-        raise click.ClickException("\n".join(result.failures))
+    for failure in result.failures:
+        click.echo(f"Error: {failure}", err=True)
+    sys.exit(result.exit_code)
 
 
 @main.command("serve-fixtures")

@@ -1,14 +1,16 @@
 """Running a crawl from Python or ``dwnscraper crawl``: settings, the Scrapy process, the verdict.
 
-Coverage thresholds are how a redesign of the site is noticed: when the share of articles of one
-layout having a field drops under its threshold, the crawl is reported as failed.
+The verdict is what a scheduler alerts on, as the exit code (README, "Running it every day"). A crawl
+did its job when it ran to its end, got at least one page it asked for, and kept the coverage:
+thresholds are how a redesign of the site is noticed (when the share of articles of one layout
+having a field drops under its threshold, the crawl is reported as failed).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from dwnscraper.extensions import progress_mode
+from dwnscraper.extensions import prepare_job, progress_mode
+from dwnscraper.lock import writer_lock
 from dwnscraper.mirror import MirrorServer
 from dwnscraper.storage import COVERAGE_FIELDS, Archive
 
@@ -27,16 +30,42 @@ OPTION_PRIORITY = 25
 """The command's options beat the project settings (20) and lose to ``-s`` (``cmdline``, 40)."""
 
 
+OK, FAILED, BAD_INPUT, LOCKED, STOPPED, STOPPED_RESUMABLE = range(6)
+"""The exit codes of a crawl: it did its job; it ran but failed (fetched nothing, every request
+failed, coverage under a threshold); a bad argument, setting or file; another crawl holds the
+archive's writer lock; stopped before the end (Ctrl-C, SIGTERM); stopped before the end with
+``--resume``, so the same command continues it."""
+
+STOPPED_REASONS = {"shutdown", "interrupted"}
+"""Finish reasons of a crawl stopped from outside: a graceful stop, or one forced (a second Ctrl-C)."""
+LIMIT_REASONS = {"closespider_timeout", "closespider_itemcount", "closespider_pagecount"}
+"""Scrapy's finish reasons for a limit the operator set: the crawl did what it was asked."""
+
+
 @dataclass(frozen=True)
 class CrawlResult:
-    run: dict[str, Any]
+    run: dict[str, Any] | None
+    """The crawl run's row; ``None`` when the crawl stopped before it opened the archive."""
     stats: dict[str, Any]
     failures: list[str]
     db_path: Path
+    resumable: bool = False
+    crashed: bool = False
+    """The crawl ended with an exception (in a spider, a pipeline or an extension), not a stop."""
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def stopped(self) -> bool:
+        return not self.crashed and self.run is not None and self.run["finish_reason"] in STOPPED_REASONS
+
+    @property
+    def exit_code(self) -> int:
+        if self.stopped:
+            return STOPPED_RESUMABLE if self.resumable else STOPPED
+        return FAILED if self.failures else OK
 
 
 def parse_setting(assignment: str) -> tuple[str, str]:
@@ -66,18 +95,64 @@ def serving(mirror_dir: Path | None) -> Iterator[str | None]:
         yield server.url if server else None
 
 
-def run_crawl(spider: str, settings: Settings, spider_args: Mapping[str, Any]) -> CrawlResult:
-    """Run one spider to the end in this process (Twisted allows one run per process)."""
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider)
-    process.crawl(crawler, **{key: value for key, value in spider_args.items() if value is not None})
-    process.start()
-    stats = crawler.stats.get_stats()
+def run_crawl(spider: str, settings: Settings, spider_args: Mapping[str, Any],
+              tell: Callable[[str], None] = print) -> CrawlResult:
+    """Run one spider to the end in this process (Twisted allows one run per process).
+
+    The archive's writer lock is taken first (waiting up to ``DWN_LOCK_WAIT`` seconds, else
+    ``ArchiveLocked``), so that a refused crawl does no work at all; then the ``--resume`` job
+    directory is checked (``StaleJob``) and renewed if its crawl finished, which ``tell`` reports.
+    """
+    from dwnscraper.pipelines import RawPagePipeline
+
     db_path = Path(settings.get("DWN_DB"))
-    with Archive(db_path) as archive:
-        run = archive.run(stats["dwn/crawl_run_id"])
-    failures = coverage_failures(json.loads(run["coverage"] or "{}"), settings.getdict("DWN_COVERAGE_THRESHOLDS"))
-    return CrawlResult(run=run, stats=stats, failures=failures, db_path=db_path)
+    with writer_lock(db_path, holder=f"a {spider} crawl", wait=settings.getfloat("DWN_LOCK_WAIT")):
+        jobdir = settings.get("JOBDIR")
+        if jobdir and (line := prepare_job(jobdir, db_path, spider)):
+            tell(line)
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(spider)
+        crashes: list[str] = []
+        running = process.crawl(crawler, **{key: value for key, value in spider_args.items() if value is not None})
+        running.addErrback(lambda failure: crashes.append(f"{failure.type.__name__}: {failure.getErrorMessage()}"))
+        process.start()
+        with suppress(RuntimeError):  # no engine: the crawl never began
+            crawler.get_item_pipeline(RawPagePipeline).release()
+        stats = crawler.stats.get_stats()
+        run = None
+        if "dwn/crawl_run_id" in stats:
+            with Archive(db_path) as archive:
+                run = archive.run(stats["dwn/crawl_run_id"])
+                answered = archive.pages_answered(run["id"])
+    if crashes:
+        return CrawlResult(run=run, stats=stats, failures=[f"The crawl failed ({crashes[0]})."], db_path=db_path,
+                           crashed=True)
+    failures = verdict(run, answered if run else 0, stats, settings.getdict("DWN_COVERAGE_THRESHOLDS"), bool(jobdir))
+    return CrawlResult(run=run, stats=stats, failures=failures, db_path=db_path, resumable=bool(jobdir))
+
+
+def verdict(run: Mapping[str, Any] | None, answered: int, stats: Mapping[str, Any],
+            thresholds: Mapping[str, float], resumable: bool) -> list[str]:
+    """Why the crawl did not do its job, a sentence each; empty when it did.
+
+    ``answered`` is the number of pages of the run that came back without an HTTP error.
+    """
+    if run is None:
+        return ["The crawl stopped before it opened the archive (see the log above)."]
+    reason = run["finish_reason"]
+    if reason in STOPPED_REASONS:
+        again = "the same command with the same --resume continues it" if resumable else \
+            "the same command again fetches the rest"
+        return [f"The crawl was stopped before the end ({reason}); {again}."]
+    if reason != "finished" and reason not in LIMIT_REASONS:
+        return [f"The crawl ended before its end ({reason}); see the log above."]
+    tried = (run["pages_fetched"] or 0) + (run["errors"] or 0) + stats.get("robotstxt/forbidden", 0)
+    if answered == 0 and tried:
+        fetched = run["pages_fetched"] or 0
+        what = f"the {fetched} pages fetched were all HTTP errors" if fetched else "no page was fetched"
+        return [f"Every request failed: {what}, with {run['errors'] or 0} failures in the errors table; "
+                "is the site down or --site wrong?"]
+    return coverage_failures(json.loads(run["coverage"] or "{}"), thresholds)
 
 
 def coverage_lines(coverage: Mapping[str, Mapping[str, float]]) -> list[str]:
@@ -97,7 +172,10 @@ def coverage_failures(coverage: Mapping[str, Mapping[str, float]], thresholds: M
 
 
 def summary_lines(result: CrawlResult) -> list[str]:
-    run, stats = result.run, result.stats
+    stats = result.stats
+    if result.run is None:
+        return [f"Database: {result.db_path.resolve()}"]
+    run = {key: 0 if value is None else value for key, value in result.run.items()}
     skipped = stats.get("dwn/articles_skipped_known", 0)
     lines = [
         f"Crawl run {run['id']} ({run['spider']}) {run['finish_reason'] or 'finished'}: "

@@ -1,5 +1,5 @@
-"""Downloader middlewares: serve the live site from a mirror, let nothing else leave the machine, and
-wait as long as a server asks before a retry."""
+"""Downloader middlewares: serve the live site from a mirror, let nothing else leave the machine, obey
+robots.txt for every request, and wait as long as a server asks before a retry."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import sleep
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from dwnscraper import LIVE_SITE
 from dwnscraper.parsing.urls import LIVE_HOST, is_dwn_url
@@ -67,6 +72,29 @@ class SiteMirrorMiddleware:
         if live is None or moved(live, self.site) != response.url:
             live = moved(response.url, LIVE_SITE)
         return response.replace(url=live)
+
+
+class EveryWaiterRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with robots.txt obeyed by every request that waited for it.
+
+    While a host's robots.txt is fetched, Scrapy 2.19 makes each further request await the same
+    Deferred with ``maybe_deferred_to_future``, whose callback hands the first waiter the parser and
+    leaves ``None`` to the next ones, which then count as allowed: a crawl starting (or resuming) with
+    many requests fetched pages robots.txt disallows. Each waiter here gets its own Deferred.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        own: Deferred[RobotParser | None] = Deferred()
+
+        def pass_on(parser: RobotParser | None) -> RobotParser | None:
+            own.callback(parser)
+            return parser
+
+        pending.addCallback(pass_on)
+        return await maybe_deferred_to_future(own)
 
 
 class OffsiteGuardMiddleware:

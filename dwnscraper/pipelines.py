@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from functools import cache
 from importlib.resources import files
 from typing import Any, Self
@@ -24,11 +25,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.utils.asyncio import create_looping_call
 
 from dwnscraper.crawl import coverage_failures, coverage_lines
 from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure
+from dwnscraper.lock import ArchiveLocked, writer_lock
 from dwnscraper.parsing import parse_page
 from dwnscraper.parsing.urls import article_identity
 from dwnscraper.storage import Archive
@@ -67,33 +70,59 @@ def parse_and_check(body: bytes, url: str, fetched_at: Any, headers: dict[str, s
 
 
 class RawPagePipeline:
-    """Owns the archive for the crawl: opens it and a crawl run, stores each raw page, closes both."""
+    """Owns the archive for the crawl: takes its writer lock, opens it and a crawl run, stores each raw
+    page, commits at least every ``DWN_COMMIT_INTERVAL`` seconds, closes both.
+
+    The lock is taken here, where the archive is opened, so ``scrapy crawl`` respects it as well as
+    ``dwnscraper crawl``; it is held until the run's finish reason is written. Holding it proves no
+    other crawl runs, so every run still open in the archive is a dead one: it is closed as
+    ``interrupted``.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.lock = ExitStack()
+        self.committer: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.start_committing, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.record_finish_reason, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
         settings = self.crawler.settings
-        self.archive = Archive(settings.get("DWN_DB"), batch_size=settings.getint("DWN_BATCH_SIZE")).open()
         spider = self.crawler.spider
+        try:
+            self.lock.enter_context(writer_lock(settings.get("DWN_DB"), holder=f"a {spider.name} crawl",
+                                                wait=settings.getfloat("DWN_LOCK_WAIT")))
+        except ArchiveLocked as error:
+            logger.error("%s", error)
+            raise CloseSpider("archive_locked") from error
+        self.archive = Archive(settings.get("DWN_DB"), batch_size=settings.getint("DWN_BATCH_SIZE")).open()
+        for run_id in self.archive.close_interrupted_runs():
+            logger.warning("Crawl run %d never finished (its process was killed); it is closed as interrupted",
+                           run_id)
         options = {"spider_arguments": spider.arguments,
                    **{name: settings.get(name) for name in ("DWN_SITE", "DWN_REFRESH", "DWN_FULL",
                                                             "DWN_MAX_PAGES", "JOBDIR")}}
         if settings.get("JOBDIR"):
             options["job"] = job_id(settings.get("JOBDIR"))
-            for run_id in self.archive.close_interrupted_runs(options["job"]):
-                logger.warning("Crawl run %d of this job was interrupted; it is closed as such", run_id)
         self.run_id = self.archive.start_run(spider.name, options)
         self.crawler.stats.set_value("dwn/crawl_run_id", self.run_id)
         logger.info("Crawl run %d writes to %s", self.run_id, self.archive.path)
+
+    def start_committing(self) -> None:
+        self.committer = create_looping_call(self.commit)
+        self.committer.start(self.crawler.settings.getfloat("DWN_COMMIT_INTERVAL"), now=False)
+
+    def commit(self) -> None:
+        """Commit what is queued, so that no write waits longer than ``DWN_COMMIT_INTERVAL``."""
+        if self.archive is not None and self.archive.pending:
+            self.archive.flush()
 
     def process_item(self, item: FetchedPage | FetchFailure) -> FetchedPage:
         if isinstance(item, FetchFailure):
@@ -124,6 +153,10 @@ class RawPagePipeline:
         self.crawler.stats.inc_value("dwn/errors")
 
     def close_spider(self) -> None:
+        if self.archive is None:
+            return
+        if self.committer is not None and self.committer.running:
+            self.committer.stop()
         stats = self.crawler.stats
         coverage = self.archive.finish_run(self.run_id, "closing", stats.get_stats())
         self.publish_counts()
@@ -133,10 +166,24 @@ class RawPagePipeline:
             logger.error(failure)
             stats.inc_value("dwn/coverage_failures")
         self.archive.close()
+        self.archive = None
 
     def record_finish_reason(self, spider: Any, reason: str) -> None:
-        with Archive(self.crawler.settings.get("DWN_DB")) as archive:
-            archive.set_finish_reason(self.run_id, reason)
+        if self.run_id is not None:
+            with Archive(self.crawler.settings.get("DWN_DB")) as archive:
+                archive.set_finish_reason(self.run_id, reason)
+        self.lock.close()
+
+    def release(self) -> None:
+        """Let the archive and its lock go once the crawl process is done. A forced stop (a second
+        Ctrl-C) closes nothing: then first commit what was stored and close the run as interrupted,
+        still under the lock."""
+        if self.archive is not None:
+            self.archive.flush()
+            self.archive.close_interrupted_runs()
+            self.archive.close()
+            self.archive = None
+        self.lock.close()
 
 
 class _ArchiveUser:

@@ -9,6 +9,10 @@ Project settings (``DWN_*``):
 - ``DWN_FULL``: keep paginating listings even when a page holds only stored articles.
 - ``DWN_MAX_PAGES``: listing pages per section or search (0: no limit).
 - ``DWN_BATCH_SIZE``: pages per write transaction.
+- ``DWN_COMMIT_INTERVAL``: seconds at most between a write and its commit, so that other readers see
+  the crawl's progress and a kill loses no more than that.
+- ``DWN_LOCK_WAIT``: seconds to wait for another crawl writing the same archive to end (default 0:
+  refuse at once, naming it).
 - ``DWN_PARSE_WORKERS``: processes that parse pages beside the crawl (default 1: parsing runs on a second
   core while the reactor keeps fetching); 0 parses in the crawl's own process.
 - ``DWN_COVERAGE_THRESHOLDS``: field -> minimum share of articles per layout; below it the crawl fails.
@@ -56,6 +60,8 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
     "dwnscraper.middlewares.SiteMirrorMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "dwnscraper.middlewares.EveryWaiterRobotsTxtMiddleware": 100,
     "dwnscraper.middlewares.RetryDataLossMiddleware": 555,
     "dwnscraper.middlewares.RetryAfterMiddleware": 560,
     "dwnscraper.middlewares.OffsiteGuardMiddleware": 950,
@@ -70,6 +76,7 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "dwnscraper.extensions.ResumableJob": 100,
+    "dwnscraper.extensions.QuickStop": 200,
     "dwnscraper.extensions.Progress": 500,
 }
 
@@ -82,6 +89,8 @@ DWN_REFRESH = False
 DWN_FULL = False
 DWN_MAX_PAGES = 0
 DWN_BATCH_SIZE = 200
+DWN_COMMIT_INTERVAL = 2.0
+DWN_LOCK_WAIT = 0.0
 DWN_PARSE_WORKERS = 1
 DWN_COVERAGE_THRESHOLDS = {"headline": 1.0, "published_at": 0.99, "body": 0.98}
 DWN_PROGRESS = "auto"

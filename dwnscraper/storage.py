@@ -46,8 +46,9 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
     ``options`` (JSON), ``pages_fetched``, ``articles_new``, ``articles_updated``,
     ``articles_unchanged``, ``listings``, ``errors``, ``coverage`` (JSON: layout -> {"articles": n,
     field: share 0..1}), ``stats`` (JSON: Scrapy's stats at the end). ``finish_reason`` is
-    Scrapy's (``finished``, ``closespider_pagecount``, ...) or ``interrupted``: the process died and
-    the next run of the same job (``options.job``, with ``--resume``) closed the row.
+    Scrapy's (``finished``, ``shutdown`` after Ctrl-C, ``closespider_pagecount``, ...) or
+    ``interrupted``: the process died (or a second Ctrl-C forced it to stop) and the next crawl, holding
+    the writer lock, closed the row.
 
 ``errors`` -- ``id`` (pk), ``crawl_run_id``, ``url``, ``stage`` (``download``, ``http``,
     ``parse``, ``validate``), ``message``, ``raw_page_id`` (null when nothing was fetched),
@@ -274,8 +275,10 @@ class RawPage:
 class Archive:
     """The crawl archive in one SQLite file.
 
-    Writes are buffered and flushed in one transaction per batch (``batch_size`` pages), and on
-    ``close()``. One process writes at a time; readers may use the file concurrently (WAL).
+    Writes are buffered and flushed in one transaction per batch (``batch_size`` pages), whenever
+    the owner calls ``flush()`` (the crawl does every ``DWN_COMMIT_INTERVAL`` seconds), and on
+    ``close()``. One process writes at a time (``dwnscraper.lock``); readers may use the file
+    concurrently (WAL).
     """
 
     def __init__(self, path: str | Path, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
@@ -343,13 +346,13 @@ class Archive:
     def set_finish_reason(self, run_id: int, reason: str) -> None:
         self.db["crawl_runs"].update(run_id, {"finish_reason": reason})
 
-    def close_interrupted_runs(self, job: str) -> list[int]:
-        """Close the runs of the crawl job ``job`` that never finished (the process was killed):
+    def close_interrupted_runs(self) -> list[int]:
+        """Close the runs that never finished (their process was killed or forced to stop):
         ``finish_reason`` ``interrupted``, ``finished_at`` their last fetch, counts from what they
-        stored. Return their ids."""
+        stored. Return their ids. Only the holder of the writer lock (``dwnscraper.lock``) may call
+        this: the lock proves that no other crawl is running, so every open run is a dead one."""
         interrupted = [row[0] for row in self.db.execute(
-            "SELECT id FROM crawl_runs WHERE json_extract(options, '$.job') = ?"
-            " AND (finished_at IS NULL OR finish_reason = 'closing')", [job])]
+            "SELECT id FROM crawl_runs WHERE finished_at IS NULL OR finish_reason = 'closing'")]
         with self.db.atomic():
             for run_id in interrupted:
                 self.db.execute(_CLOSE_INTERRUPTED_RUN, {"run": run_id})
@@ -482,12 +485,29 @@ class Archive:
         """Identities of every stored article (the incremental crawl skips these)."""
         return {row[0] for row in self.db.execute("SELECT identity FROM articles")}
 
-    def identities_stored_before(self, job: str) -> set[str]:
-        """Identities of the articles first stored by a run outside the crawl job ``job``: what the
-        archive held before the job began, however often the job was stopped and resumed."""
-        return {row[0] for row in self.db.execute(
-            "SELECT identity FROM article_revisions WHERE revision = 1 AND crawl_run_id NOT IN"
-            " (SELECT id FROM crawl_runs WHERE json_extract(options, '$.job') = ?)", [job])}
+    def identities_walked_past(self) -> dict[str, set[str]]:
+        """Per listing page URL, the identities of the stored articles it showed when a finished run
+        fetched it.
+
+        A run that finished walked each listing until a page whose articles were all known, so every
+        article on the pages before is stored. A run stopped or killed may have fetched a listing page
+        and not the pages after it: its listings do not count, and the next run walks on past them.
+        """
+        walked: dict[str, set[str]] = {}
+        for url, identity in self.db.execute(
+                "SELECT DISTINCT listings.url, teasers.identity FROM teasers"
+                " JOIN listings ON listings.raw_page_id = teasers.raw_page_id"
+                " JOIN crawl_runs ON crawl_runs.id = listings.crawl_run_id"
+                " JOIN articles ON articles.identity = teasers.identity"
+                " WHERE crawl_runs.finish_reason = 'finished'"):
+            walked.setdefault(url, set()).add(identity)
+        return walked
+
+    @property
+    def pending(self) -> bool:
+        """True when writes are queued that the next ``flush()`` commits."""
+        return bool(self._pending_raw or self._pending_articles or self._pending_listings
+                    or self._teaser_pages or self._pending_errors)
 
     def coverage(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per layout, the number of articles fetched in ``run_id`` and the share having each field."""
@@ -496,6 +516,11 @@ class Archive:
             f"SELECT layout, count(*) AS articles, {shares} FROM articles "
             "WHERE crawl_run_id = ? GROUP BY layout ORDER BY layout", [run_id])
         return {row.pop("layout"): row for row in rows}
+
+    def pages_answered(self, run_id: int) -> int:
+        """Pages the run ``run_id`` stored that came back without an HTTP error."""
+        return self.db.execute("SELECT count(*) FROM raw_pages WHERE crawl_run_id = ? AND status < 400",
+                               [run_id]).fetchone()[0]
 
     def run(self, run_id: int) -> dict[str, Any]:
         return self.db["crawl_runs"].get(run_id)

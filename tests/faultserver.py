@@ -86,6 +86,16 @@ def hang(times: int | None = None) -> Fault:
     return Fault("timeout", answer, times)
 
 
+def slow(seconds: float, times: int | None = None) -> Fault:
+    """The site's answer after ``seconds`` (or at once when the server stops): a slow server."""
+
+    def answer(handler: _Handler, site: Reply) -> None:
+        handler.server.stopping.wait(seconds)
+        handler.reply(site)
+
+    return Fault("slow", answer, times)
+
+
 def reset(after: int = 2000, page: str | None = None, times: int | None = None) -> Fault:
     """Send the headers and ``after`` bytes of the page (or of the site's ``page``), then reset the
     connection (RST)."""

@@ -137,6 +137,27 @@ def test_second_run_fetches_listings_but_no_article(tmp_path, mirror):
     assert rows(db, "SELECT count(*) FROM articles") == [(32,)]
 
 
+def test_articles_stored_outside_a_listing_do_not_end_its_pagination(tmp_path, mirror):
+    """Page 1 of Politik shows three articles, all stored by an ``articles`` crawl: no finished run
+    walked Politik's pages, so page 2 is fetched, and its articles; a second run then stops at page 1."""
+    db = tmp_path / "dwn.db"
+    page_1 = ["/718504/Chipfabrik-in-Magdeburg-Das-Ende-eines-Prestigeprojekts",
+              "/718400/koalition-ringt-um-den-haushalt-streit-ueber",
+              "/503412/Erholung-in-Sicht-Italiens-Wirtschaft-oeffnet-schrittweise"]
+    urls = [arg for path in page_1 for arg in ("--url", f"https://deutsche-wirtschafts-nachrichten.de{path}")]
+    assert crawl(mirror, db, "articles", *urls).returncode == 0
+    first = len(mirror.hits)
+    done = crawl(mirror, db, "--section", "politik")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [hit.target for hit in mirror.hits[first:] if hit.target.startswith("/politik")] == [
+        "/politik", "/politik/page/2/"]
+    assert rows(db, "SELECT count(*) FROM articles WHERE identity IN ('id:503468', 'wp:/2016/09/24/merkel-"
+                    "verteidigt-fluechtlingspolitik-vor-der-fraktion/')") == [(2,)]
+    second = len(mirror.hits)
+    assert crawl(mirror, db, "--section", "politik").returncode == 0
+    assert [hit.target for hit in mirror.hits[second:] if hit.target.startswith("/politik")] == ["/politik"]
+
+
 def test_refresh_fetches_articles_again_and_keeps_one_revision(tmp_path, mirror):
     db = tmp_path / "dwn.db"
     crawl(mirror, db)
@@ -187,6 +208,19 @@ def test_articles_spider_folds_url_variants(tmp_path, mirror):
     assert done.returncode == 0, done.stderr[-3000:]
     assert rows(db, "SELECT identity, url FROM articles") == [("id:718413", urls[0])]
     assert sum(article_hits(mirror).values()) == 1
+
+
+def test_robots_txt_is_obeyed_by_every_request_that_waited_for_it(tmp_path, mirror):
+    """The start requests wait for robots.txt together; the one it disallows, last of them, is not fetched."""
+    db = tmp_path / "dwn.db"
+    paths = ["/718413/Industrie-in-der-Krise-Auftraege-brechen-im", "/503419/Corona-Krise-Bundesregierung-schnuert",
+             "/718400/koalition-ringt-um-den-haushalt-streit-ueber", "/720999/Zurueckgezogener-Artikel"]
+    urls = [arg for path in paths for arg in ("--url", f"https://deutsche-wirtschafts-nachrichten.de{path}")]
+    done = crawl(mirror, db, "articles", *urls)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not [hit for hit in mirror.hits if hit.target.startswith("/720999/")]
+    assert json.loads(last_run(db)["stats"])["robotstxt/forbidden"] == 1
+    assert rows(db, "SELECT count(*) FROM raw_pages") == [(3,)]
 
 
 def test_low_field_coverage_fails_the_crawl(tmp_path, mirror):

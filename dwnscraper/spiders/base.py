@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,13 +14,16 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
-from dwnscraper.extensions import job_id
+from dwnscraper.extensions import StoppedBeforeFetch
 from dwnscraper.items import FetchedPage, FetchFailure, PageRole
 from dwnscraper.parsing.urls import LIVE_HOST, article_identity, is_article_url
 from dwnscraper.storage import Archive
 
 SITE_LINKS = LinkExtractor(allow_domains=[LIVE_HOST], unique=True)
 """Every link to the live site (``www.`` included) on a page."""
+
+LISTING_PAGE = re.compile(r"/page/\d+/?$")
+"""The page part of a listing page's path (``/politik/page/2/``)."""
 
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 """Scrapy's reason for not fetching what robots.txt disallows: the site's wish, not a failure."""
@@ -28,6 +32,12 @@ ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 def header_dict(response: Response) -> dict[str, str]:
     return {name.decode("latin-1"): b", ".join(values).decode("latin-1")
             for name, values in response.headers.items()}
+
+
+def listing_of(url: str) -> str:
+    """The listing a listing page belongs to: its path without the page (``/politik`` for
+    ``https://deutsche-wirtschafts-nachrichten.de/politik/page/2/``)."""
+    return LISTING_PAGE.sub("", urlsplit(url).path).rstrip("/")
 
 
 def same_path(url: str, path: str) -> bool:
@@ -40,13 +50,15 @@ class DwnSpider(Spider):
     An article is requested once per crawl whatever URL variant links to it, and not at all when it
     is already in the archive (unless ``DWN_REFRESH``). Known identities are read from the archive
     when the crawl starts; with a ``JOBDIR`` the identities already requested survive a resume.
-    A listing counts as all known only if its articles were stored before the crawl began: for a
-    resumed job (``JOBDIR``), before the job's first run, so that articles the job stored itself
-    before it was stopped or killed never end its pagination early.
+    A listing page counts as all known only if each of its articles is stored and was shown on a
+    page of the same listing that a finished run fetched (``Archive.identities_walked_past``):
+    articles stored by a run that was stopped or killed before the end of its listings, or seen in
+    another listing, never end pagination early, so the next run, resumed or not, walks on until it
+    meets what a finished run saw there.
     """
 
     known: set[str]
-    known_before: set[str]
+    walked_past: dict[str, set[str]]
     requested: set[str]
 
     @property
@@ -61,8 +73,9 @@ class DwnSpider(Spider):
         self.max_pages = settings.getint("DWN_MAX_PAGES")
         with Archive(settings.get("DWN_DB")) as archive:
             self.known = archive.known_identities()
-            jobdir = settings.get("JOBDIR")
-            self.known_before = archive.identities_stored_before(job_id(jobdir)) if jobdir else self.known
+            self.walked_past = {}
+            for url, identities in archive.identities_walked_past().items():
+                self.walked_past.setdefault(listing_of(url), set()).update(identities)
         state = getattr(self, "state", {})
         self.requested = state.setdefault("requested_identities", set())
         for request in self.start_requests_for_site():
@@ -95,9 +108,11 @@ class DwnSpider(Spider):
     def article_links(self, response: Response) -> list[str]:
         return [link.url for link in SITE_LINKS.extract_links(response) if is_article_url(link.url)]
 
-    def all_known(self, urls: list[str]) -> bool:
-        """True when a listing shows articles and every one of them was stored before this crawl (job)."""
-        return bool(urls) and all(article_identity(url) in self.known_before for url in urls)
+    def all_known(self, urls: list[str], listing: str) -> bool:
+        """True when a page of ``listing`` (see ``listing_of``) shows articles and every one of them is
+        stored and was on a page of that listing that a finished run walked past."""
+        walked = self.walked_past.get(listing, set())
+        return bool(urls) and all(article_identity(url) in walked for url in urls)
 
     def fetched(self, response: Response) -> FetchedPage:
         return FetchedPage(
@@ -117,8 +132,10 @@ class DwnSpider(Spider):
     def fetch_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """Every request that got no response becomes an error, with its cause: timeouts, resets, too
         many redirects, a redirect off the site, a body over ``DOWNLOAD_MAXSIZE`` (also when inflated).
-        Only what robots.txt disallows is skipped silently (Scrapy counts it)."""
-        if failure.check(IgnoreRequest) and failure.getErrorMessage() == ROBOTS_FORBIDDEN:
+        Only what robots.txt disallows is skipped silently (Scrapy counts it), and what a stopping crawl
+        never sent (``StoppedBeforeFetch``): the next run or the resumed job fetches it."""
+        if failure.check(StoppedBeforeFetch) or (
+                failure.check(IgnoreRequest) and failure.getErrorMessage() == ROBOTS_FORBIDDEN):
             return
         request = failure.request
         reason = failure.getErrorMessage()

@@ -9,7 +9,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from dwnscraper import LIVE_SITE
-from dwnscraper.spiders.base import SITE_LINKS, DwnSpider, same_path
+from dwnscraper.spiders.base import SITE_LINKS, DwnSpider, listing_of, same_path
 
 SECTIONS = ("politik", "wirtschaft", "finanzen", "unternehmen", "technologie", "panorama",
             "deutschland", "weltwirtschaft")
@@ -19,8 +19,8 @@ class SectionsSpider(DwnSpider):
     """Crawl section listings page by page and fetch the articles they show.
 
     ``-a sections=politik,finanzen`` picks sections (any listing path works, e.g. ``thema/europa``).
-    A section stops paginating at a page whose articles were all stored before (unless
-    ``DWN_FULL``) or after ``DWN_MAX_PAGES`` pages.
+    A section stops paginating at a page whose articles a finished run saw on its pages before
+    (unless ``DWN_FULL``) or after ``DWN_MAX_PAGES`` pages.
     """
 
     name = "sections"
@@ -45,7 +45,7 @@ class SectionsSpider(DwnSpider):
             return
         articles = self.article_links(response)
         yield from self.article_requests(articles)
-        if self.all_known(articles) and not self.full:
+        if self.all_known(articles, listing_of(response.url)) and not self.full:
             self.logger.info("Stopping %s at page %d: every article on it is stored", section, page)
             return
         if self.max_pages and page >= self.max_pages:
