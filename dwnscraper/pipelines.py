@@ -97,7 +97,7 @@ class RawPagePipeline:
 
     def process_item(self, item: FetchedPage | FetchFailure) -> FetchedPage:
         if isinstance(item, FetchFailure):
-            self.error(item.url, "download", item.message)
+            self.error(item.url, item.stage, item.message)
             raise DropItem(f"Nothing fetched from {item.url}", log_level="INFO")
         item.raw_page_id = self.archive.add_raw_page(
             url=item.url, final_url=item.final_url, status=item.status, headers=item.headers,
@@ -254,13 +254,18 @@ class ValidatePipeline(_ArchiveUser):
 
 
 class StorePipeline(_ArchiveUser):
-    """Store the parsed article (with revisions) or listing, with its teasers."""
+    """Store the parsed article (with revisions) or listing, with its teasers.
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
+    The record stored (the contract's JSON) is what leaves the last pipeline, so Scrapy's feed exports
+    (``scrapy crawl sections -O items.jsonl``) write exactly the records stored. A page archived raw
+    and not parsed (the RSS feed) ends here.
+    """
+
+    def process_item(self, item: FetchedPage) -> dict[str, Any]:
         if item.record is None:
-            return item
+            raise DropItem(f"{item.url} is archived raw, not parsed", log_level="DEBUG")
         owner = self.owner
         store = owner.archive.add_article if item.record["kind"] == "article" else owner.archive.add_listing
         store(item.record, item.raw_page_id, item.fetched_at, crawl_run_id=owner.run_id)
         owner.publish_counts()
-        return item
+        return item.record
