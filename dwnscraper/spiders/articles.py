@@ -10,7 +10,7 @@ from typing import Any
 from scrapy import Request
 
 from dwnscraper.items import FetchFailure
-from dwnscraper.parsing.urls import is_article_url
+from dwnscraper.parsing.urls import is_article_url, is_dwn_url
 from dwnscraper.spiders.base import DwnSpider
 
 
@@ -59,9 +59,14 @@ class ArticlesSpider(DwnSpider):
 
     def not_articles(self) -> Iterator[FetchFailure]:
         for url in self.urls:
-            if not is_article_url(url):
+            if not is_dwn_article(url):
                 yield FetchFailure(url=url, message="Not an article URL of the DWN site: not fetched.",
                                    fetched_at=datetime.now(UTC), stage="discover")
 
     def start_requests_for_site(self) -> Iterable[Request]:
-        return self.article_requests(self.urls)
+        return self.article_requests(url for url in self.urls if is_dwn_article(url))
+
+
+def is_dwn_article(url: str) -> bool:
+    """An article's URL on the DWN site (another host's URL may have an article's path)."""
+    return is_dwn_url(url) and is_article_url(url)
