@@ -41,10 +41,29 @@ def main() -> None:
     """Scrape, parse and archive Deutsche Wirtschafts Nachrichten (DWN) in SQLite."""
 
 
+def _moment(_context: click.Context, _option: click.Parameter, value: str | None) -> str | None:
+    """``--fetched-at`` checked: an ISO 8601 time with its UTC offset (relative dates are resolved against it)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time with its offset, e.g. 2026-01-21T10:00:00+01:00.")
+    return value
+
+
+def _no_fixtures(folder: Path) -> str:
+    return (f"{folder} holds no fixtures (NAME.html beside NAME.meta.json); "
+            "give a fixture folder such as fixtures/pages.")
+
+
 @main.command()
 @click.argument("page", type=click.Path(exists=True, path_type=Path))
 @click.option("--url", help="The URL the page was fetched from (required for a single file).")
-@click.option("--fetched-at", help="When the page was fetched, ISO 8601 (resolves 'vor 3 Stunden').")
+@click.option("--fetched-at", callback=_moment,
+              help="When the page was fetched, ISO 8601 with its offset (resolves 'vor 3 Stunden').")
 @click.option("--write-expected", is_flag=True,
               help="With a fixture folder: rewrite each NAME.expected.json from the parser (review the diff!).")
 def parse(page: Path, url: str | None, fetched_at: str | None, write_expected: bool) -> None:
@@ -64,6 +83,8 @@ def parse(page: Path, url: str | None, fetched_at: str | None, write_expected: b
     if page.is_dir():
         jobs = [(fixture.html.read_bytes(), fixture.url, fixture.fetched_at, fixture.headers, fixture)
                 for fixture in iter_fixtures(page)]
+        if not jobs:
+            raise click.UsageError(_no_fixtures(page))
     elif not url:
         raise click.UsageError("A single page needs --url: the URL it was fetched from.")
     else:
@@ -98,41 +119,56 @@ def parse(page: Path, url: str | None, fetched_at: str | None, write_expected: b
 @click.option("--search-section", help="archive: the search's section id (27241 Politik, 27242 Wirtschaft).")
 @click.option("--url", "urls", multiple=True, help="articles: an article URL (repeatable).")
 @click.option("--urls-file", type=click.Path(exists=True, dir_okay=False), help="articles: a file of URLs, one a line.")
+@click.option("-O", "--output", "feed", metavar="FILE",
+              help="Also write the parsed records, as stored, to FILE (format from its extension: .jsonl, "
+                   ".json, .csv, .xml), as scrapy crawl -O does.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy or DWN_* setting, as with scrapy crawl -s (repeatable).")
 def crawl(spider: str, db: Path, mirror: Path | None, site: str | None, refresh: bool, full: bool,
           max_pages: int | None, resume: Path | None, wait: float | None, sections: tuple[str, ...], start: str | None,
           end: str | None, search_section: str | None, urls: tuple[str, ...], urls_file: str | None,
-          overrides: tuple[str, ...]) -> None:
+          feed: str | None, overrides: tuple[str, ...]) -> None:
     """Crawl DWN into a SQLite database, incrementally and politely.
 
-    SPIDER is sections (default: section fronts and their articles), feed (the RSS feed), archive
-    (a date range through the search, needs --start) or articles (--url / --urls-file). Exits 0
-    when the crawl did its job; 1 when it failed (every request failed, or a field's coverage in one
-    layout fell under its threshold, DWN_COVERAGE_THRESHOLDS); 2 on a bad argument; 3 when another
-    crawl writes the database; 4 when stopped before the end (5 with --resume: run it again to continue).
+    SPIDER is sections (default: section fronts and their articles; --section as the site prints
+    it or as slug), feed (the RSS feed), archive (a date range through the search, needs --start)
+    or articles (--url / --urls-file). A crawl of the live site needs your contact in DWN_CONTACT.
+    Exits 0 when the crawl did its job; 1 when it failed (every request failed, or a field's coverage
+    in one layout fell under its threshold, DWN_COVERAGE_THRESHOLDS); 2 on a bad argument, setting or
+    database; 3 when another crawl writes the database; 4 when stopped before the end (5 with
+    --resume: run it again to continue).
 
     Example:
 
         dwnscraper crawl --mirror fixtures/site --db dwn.db
     """
+    from scrapy.exceptions import UsageError
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.conf import feed_process_params_from_cli
+
     from dwnscraper.crawl import LOCKED, crawl_settings, run_crawl, serving, summary_lines
     from dwnscraper.extensions import StaleJob
     from dwnscraper.lock import ArchiveLocked
+    from dwnscraper.preflight import check_crawl
 
     if mirror and site:
         raise click.UsageError("Give --mirror or --site, not both.")
-    if spider == "archive" and not start:
-        raise click.UsageError("The archive spider needs --start YYYY-MM-DD.")
     spider_args = {"sections": ",".join(sections) or None, "start": start, "end": end,
                    "section": search_section, "urls": ",".join(urls) or None, "file": urls_file}
+    spider_args = {name: value for name, value in spider_args.items() if value is not None}
     with serving(mirror) as mirror_url:
         options = {"DWN_DB": str(db), "DWN_SITE": mirror_url or site, "DWN_REFRESH": refresh or None,
                    "DWN_FULL": full or None, "DWN_MAX_PAGES": max_pages,
                    "JOBDIR": str(resume) if resume else None, "DWN_LOCK_WAIT": wait}
         try:
             settings = crawl_settings(options, overrides, mirror=mirror is not None)
-        except ValueError as error:
+            if feed:
+                settings.set("FEEDS", feed_process_params_from_cli(settings, [], overwrite_output=[feed]),
+                             priority="cmdline")
+            check_crawl(settings)
+            # A spider checks its arguments when it is built: build it once now, before the crawl.
+            get_spider_loader(settings).load(spider)(**spider_args)
+        except (ValueError, UsageError) as error:
             raise click.UsageError(str(error)) from error
         try:
             result = run_crawl(spider, settings, spider_args, tell=click.echo)
@@ -151,7 +187,8 @@ def crawl(spider: str, db: Path, mirror: Path | None, site: str | None, refresh:
 @main.command("serve-fixtures")
 @click.argument("site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
                 default="fixtures/site")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free one).")
 def serve_fixtures(site_dir: Path, port: int) -> None:
     """Serve a saved copy of the site on 127.0.0.1 until interrupted (Ctrl-C).
 
@@ -163,7 +200,11 @@ def serve_fixtures(site_dir: Path, port: int) -> None:
     """
     from dwnscraper.mirror import MirrorServer
 
-    server = MirrorServer(site_dir, port=port)
+    try:
+        server = MirrorServer(site_dir, port=port)
+    except OSError as error:
+        raise click.UsageError(f"Port {port} on 127.0.0.1 cannot be used ({error.strerror}); "
+                               "choose another with --port.") from error
     click.echo(f"Serving {site_dir} on {server.url} (Ctrl-C stops)")
     try:
         server.serve_forever()
@@ -187,9 +228,20 @@ def format_option(function):
                         help="Output format [default: table on a terminal, json otherwise].")(function)
 
 
+def _section_names(_context: click.Context, _option: click.Parameter, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``--section`` values as the archive holds them (the printed name), whatever case or slug was typed."""
+    from dwnscraper.sections import UnknownSection, section_name
+
+    try:
+        return tuple(section_name(name) for name in names)
+    except UnknownSection as error:
+        raise click.BadParameter(str(error)) from error
+
+
 def filter_options(function):
     for option in reversed((
-        click.option("--section", "sections", multiple=True, help="Only articles of this section (repeatable)."),
+        click.option("--section", "sections", multiple=True, callback=_section_names,
+                     help="Only articles of this section, as printed or as slug (repeatable)."),
         click.option("--since", type=DATE, help="Only articles published on or after this day, YYYY-MM-DD."),
         click.option("--until", type=DATE, help="Only articles published on or before this day, YYYY-MM-DD."),
     )):
@@ -393,7 +445,9 @@ def reparse(source: Path, check: bool, jobs: int | None) -> None:
 
     jobs = jobs or available_cores()
     if source.is_dir():
-        with output.progress(sum(1 for _ in iter_fixtures(source)), "Checking fixtures") as advance:
+        if not (count := sum(1 for _ in iter_fixtures(source))):
+            raise click.UsageError(_no_fixtures(source))
+        with output.progress(count, "Checking fixtures") as advance:
             report = check_fixture_folder(source, jobs=jobs, advance=advance)
         lines = report.fixture_lines()
     else:

@@ -33,8 +33,10 @@ class FetchedPage:
 
 @dataclass
 class FetchFailure:
-    """A request that produced no response (connection refused, timeout, DNS): stored as an error."""
+    """A request that produced no response (connection refused, timeout, DNS), or a URL given to fetch
+    that was not requested (``stage`` ``discover``): stored as an error."""
 
     url: str
     message: str
     fetched_at: datetime
+    stage: str = "download"

@@ -7,6 +7,7 @@ request it answers, so tests can prove that nothing else was asked.
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import mimetypes
@@ -41,11 +42,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class Hit:
-    """One request the mirror answered: the Host header, the request target and the status sent."""
+    """One request the mirror answered: the Host header, the request target, the status sent and the
+    User-Agent header."""
 
     host: str
     target: str
     status: int
+    agent: str = ""
 
 
 def load_routes(root: Path) -> dict[str, dict]:
@@ -122,7 +125,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, send_body: bool) -> None:
         reply = resolve(self.server.root, self.path, self.server.routes)
-        self.server.hits.append(Hit(self.headers.get("Host", ""), self.path, reply.status))
+        self.server.hits.append(Hit(self.headers.get("Host", ""), self.path, reply.status,
+                                    self.headers.get("User-Agent", "")))
+        if self.server.compress and reply.body and "gzip" in self.headers.get("Accept-Encoding", ""):
+            reply = self.server.gzipped(reply)
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -141,25 +147,35 @@ class _Handler(BaseHTTPRequestHandler):
 class _MirrorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], root: Path) -> None:
+    def __init__(self, address: tuple[str, int], root: Path, compress: bool) -> None:
         super().__init__(address, _Handler)
         self.root = root
         self.routes = load_routes(root)
         self.hits: list[Hit] = []
+        self.compress = compress
+        self._gzipped: dict[bytes, bytes] = {}
+
+    def gzipped(self, reply: Reply) -> Reply:
+        """``reply`` with its body gzipped (each body compressed once), as a web server sends it."""
+        if reply.body not in self._gzipped:
+            self._gzipped[reply.body] = gzip.compress(reply.body, compresslevel=6, mtime=0)
+        return Reply(reply.status, self._gzipped[reply.body],
+                     {**reply.headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}, reply.truncate_at)
 
 
 class MirrorServer:
-    """A saved site served on ``host:port`` (port 0 picks a free one) in a background thread.
+    """A saved site served on ``host:port`` (port 0 picks a free one) in a background thread; with
+    ``compress``, bodies are gzipped for clients that accept it, as real web servers do.
 
     >>> with MirrorServer("fixtures/site") as mirror:
     ...     mirror.url   # 'http://127.0.0.1:40123'
     """
 
-    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, compress: bool = False) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"no site directory at {self.root}")
-        self._server = _MirrorHTTPServer((host, port), self.root)
+        self._server = _MirrorHTTPServer((host, port), self.root, compress)
         self._thread = threading.Thread(target=self._server.serve_forever, name="dwn-mirror", daemon=True)
 
     @property

@@ -7,22 +7,15 @@ becomes an ``errors`` row and a log line, and the crawl goes on.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import multiprocessing
 import os
-import select
-import threading
-import time
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from functools import cache
-from importlib.resources import files
 from typing import Any, Self
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
@@ -32,41 +25,18 @@ from dwnscraper.crawl import coverage_failures, coverage_lines
 from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.lock import ArchiveLocked, writer_lock
-from dwnscraper.parsing import parse_page
+from dwnscraper.parseworker import end_with_process, parse_and_check, warm_up
 from dwnscraper.parsing.urls import article_identity
 from dwnscraper.storage import Archive
 
 logger = logging.getLogger(__name__)
 
+GIL_SWITCH_INTERVAL = 0.0005
+"""Seconds a thread holds the GIL while another waits for it, in a crawl that parses in workers (see
+``ParsePipeline._start_pool``)."""
+
 EXPECTED_KIND = {"article": "article", "listing": "listing"}
 """Page role -> the record kind its parse must give; feed pages are archived, not parsed."""
-
-
-@cache
-def schema_validator(kind: str) -> Draft202012Validator:
-    """The contract's JSON Schema for records of ``kind`` (its ``$defs`` entry, so that an error names the
-    field, not the whole record), compiled once per process; the whole schema for an unknown kind."""
-    schema = json.loads(files("dwnscraper").joinpath("schema/parse-output.schema.json").read_text(encoding="utf-8"))
-    if kind in schema["$defs"]:
-        schema = {**{key: value for key, value in schema.items() if key != "oneOf"}, "$ref": f"#/$defs/{kind}"}
-    return Draft202012Validator(schema)
-
-
-def contract_violation(record: dict) -> str | None:
-    """Where ``record`` breaks ``parse-output.schema.json``, as a sentence; ``None`` when it does not."""
-    kind = record.get("kind")
-    problem = best_match(schema_validator(kind if isinstance(kind, str) else "").iter_errors(record))
-    if problem is None:
-        return None
-    where = "/".join(str(part) for part in problem.absolute_path) or "the record"
-    return f"The parse output breaks the contract at {where}: {problem.message}"
-
-
-def parse_and_check(body: bytes, url: str, fetched_at: Any, headers: dict[str, str]) -> tuple[dict, str | None]:
-    """The parse pipeline's job, run in a worker process: parse the page, check the record against the
-    contract's schema (both CPU work, so the reactor's process does neither)."""
-    record = parse_page(body, url, fetched_at, headers)
-    return record, contract_violation(record)
 
 
 class RawPagePipeline:
@@ -126,7 +96,7 @@ class RawPagePipeline:
 
     def process_item(self, item: FetchedPage | FetchFailure) -> FetchedPage:
         if isinstance(item, FetchFailure):
-            self.error(item.url, "download", item.message)
+            self.error(item.url, item.stage, item.message)
             raise DropItem(f"Nothing fetched from {item.url}", log_level="INFO")
         item.raw_page_id = self.archive.add_raw_page(
             url=item.url, final_url=item.final_url, status=item.status, headers=item.headers,
@@ -225,12 +195,24 @@ class ParsePipeline(_ArchiveUser):
             self.pool = None
 
     def _start_pool(self) -> None:
+        """Start the workers now, while the crawl fetches robots.txt and its first pages: a worker that
+        started at the first page would keep every page waiting for its start (about a second).
+
+        Pages go to the workers and records come back through two threads of this process, which wait
+        for the GIL while the reactor's thread parses responses and stores pages. At Python's default
+        switch interval (5 ms) each page waited up to twice that between its worker and the reactor,
+        and the worker, fed no more than two pages ahead, sat idle: ``GIL_SWITCH_INTERVAL`` hands the
+        GIL over sooner.
+        """
         workers = self.crawler.settings.getint("DWN_PARSE_WORKERS")
         if workers > 0:
+            sys.setswitchinterval(GIL_SWITCH_INTERVAL)
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["dwnscraper.parsing"])
+            context.set_forkserver_preload(["dwnscraper.parseworker"])
             self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=end_with_process,
                                             initargs=(os.getpid(),))
+            for _ in range(workers):
+                self.pool.submit(warm_up)
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
         if item.role not in EXPECTED_KIND:
@@ -250,35 +232,6 @@ class ParsePipeline(_ArchiveUser):
             self.pool.shutdown(wait=False)
             self._start_pool()
             return parse_and_check(*arguments)
-
-
-def end_with_process(pid: int) -> None:
-    """Parse worker initializer: end this worker when process ``pid`` (the crawl) ends.
-
-    A crawl killed with SIGKILL cannot shut its pool down, and its workers would wait for work forever.
-    """
-    threading.Thread(target=_exit_after, args=(pid,), name="dwn-parent-watch", daemon=True).start()
-
-
-def _exit_after(pid: int) -> None:
-    try:
-        process = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        while _alive(pid):
-            time.sleep(1)
-    else:
-        select.select([process], [], [])
-    os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ValidatePipeline(_ArchiveUser):
@@ -301,13 +254,18 @@ class ValidatePipeline(_ArchiveUser):
 
 
 class StorePipeline(_ArchiveUser):
-    """Store the parsed article (with revisions) or listing, with its teasers."""
+    """Store the parsed article (with revisions) or listing, with its teasers.
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
+    The record stored (the contract's JSON) is what leaves the last pipeline, so Scrapy's feed exports
+    (``scrapy crawl sections -O items.jsonl``) write exactly the records stored. A page archived raw
+    and not parsed (the RSS feed) ends here.
+    """
+
+    def process_item(self, item: FetchedPage) -> dict[str, Any]:
         if item.record is None:
-            return item
+            raise DropItem(f"{item.url} is archived raw, not parsed", log_level="DEBUG")
         owner = self.owner
         store = owner.archive.add_article if item.record["kind"] == "article" else owner.archive.add_listing
         store(item.record, item.raw_page_id, item.fetched_at, crawl_run_id=owner.run_id)
         owner.publish_counts()
-        return item
+        return item.record

@@ -18,11 +18,17 @@ Project settings (``DWN_*``):
 - ``DWN_COVERAGE_THRESHOLDS``: field -> minimum share of articles per layout; below it the crawl fails.
 - ``DWN_PROGRESS``: ``auto`` (a live line on a terminal, log lines otherwise), ``tty``, ``log`` or ``off``.
 - ``DWN_PROGRESS_INTERVAL``: seconds between plain progress log lines.
+- ``DWN_CONTACT``: how the site's operators reach the person running the crawl, an e-mail address or
+  a web address (default: the ``DWN_CONTACT`` environment variable). It goes into the user agent; a
+  crawl of the live site without one stops before its first request.
 - ``DWN_RETRY_AFTER_MAX``: the longest ``Retry-After`` wait (seconds) honoured before a retry; a
   server asking for longer is not retried in this crawl.
 """
 
-from dwnscraper import LIVE_SITE, __version__
+import os
+
+from dwnscraper import LIVE_SITE
+from dwnscraper.preflight import PROJECT_AGENT
 
 BOT_NAME = "dwnscraper"
 
@@ -31,7 +37,8 @@ NEWSPIDER_MODULE = "dwnscraper.spiders"
 
 ADDONS = {}
 
-USER_AGENT = f"dwnscraper/{__version__} (+https://github.com/dwnscraper/dwnscraper; news archive research crawler)"
+# The spiders add the operator's contact (DWN_CONTACT) when the crawl starts.
+USER_AGENT = PROJECT_AGENT
 
 ROBOTSTXT_OBEY = True
 
@@ -96,3 +103,4 @@ DWN_COVERAGE_THRESHOLDS = {"headline": 1.0, "published_at": 0.99, "body": 0.98}
 DWN_PROGRESS = "auto"
 DWN_PROGRESS_INTERVAL = 10.0
 DWN_RETRY_AFTER_MAX = 120.0
+DWN_CONTACT = os.environ.get("DWN_CONTACT", "")

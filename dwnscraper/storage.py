@@ -50,9 +50,9 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
     ``interrupted``: the process died (or a second Ctrl-C forced it to stop) and the next crawl, holding
     the writer lock, closed the row.
 
-``errors`` -- ``id`` (pk), ``crawl_run_id``, ``url``, ``stage`` (``download``, ``http``,
-    ``parse``, ``validate``), ``message``, ``raw_page_id`` (null when nothing was fetched),
-    ``occurred_at``.
+``errors`` -- ``id`` (pk), ``crawl_run_id``, ``url``, ``stage`` (``discover``: a URL given to
+    fetch that is not an article's, ``download``, ``http``, ``parse``, ``validate``), ``message``,
+    ``raw_page_id`` (null when nothing was fetched), ``occurred_at``.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ import json
 import re
 import signal
 import sqlite3
+import tempfile
 import time
 import zlib
 from collections import Counter
@@ -639,7 +640,12 @@ under a millisecond)."""
 
 
 class NotAnArchive(Exception):
-    """The file is not a SQLite database, or not one that ``dwnscraper crawl`` wrote."""
+    """The file is not a SQLite database, or not one that ``dwnscraper crawl`` wrote (or, for a crawl,
+    one it cannot write)."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first bytes of every SQLite database file."""
 
 
 class QueryRefused(Exception):
@@ -650,11 +656,8 @@ class QueryStopped(Exception):
     """A running query was ended: Ctrl-C, or it ran past its time limit."""
 
 
-def open_read_only(path: str | Path) -> Database:
-    """The archive through a connection that cannot write: ``mode=ro`` plus ``PRAGMA query_only``."""
-    path = Path(path)
-    if not path.is_file():
-        raise NotAnArchive(f"{path} does not exist.")
+def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, set[str]]:
+    """A connection to ``path`` that cannot write (``mode=ro`` plus ``PRAGMA query_only``) and its tables."""
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         conn.execute("PRAGMA query_only = ON")
@@ -662,10 +665,50 @@ def open_read_only(path: str | Path) -> Database:
     except sqlite3.DatabaseError as error:
         conn.close()
         raise NotAnArchive(f"{path} is not a SQLite database ({error}).") from error
+    return conn, tables
+
+
+def open_read_only(path: str | Path) -> Database:
+    """The archive through a connection that cannot write: ``mode=ro`` plus ``PRAGMA query_only``."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotAnArchive(f"{path} does not exist.")
+    conn, tables = _connect_read_only(path)
     if "articles" not in tables:
         conn.close()
         raise NotAnArchive(f"{path} is not a dwnscraper archive: it has no articles table.")
     return Database(conn)
+
+
+def check_crawl_target(path: str | Path) -> None:
+    """Refuse, before a crawl starts, a database file it cannot write or must not change.
+
+    A missing or empty file is fine (the crawl makes it an archive). A SQLite file with tables but no
+    ``articles`` table is someone else's database: the crawl's migrations would add the archive's
+    tables to it. The folder must take new files, as SQLite's WAL mode writes ``-wal``/``-shm`` beside it.
+    """
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise NotAnArchive(f"The folder {folder} for the database {path} does not exist; create it first.")
+    if path.is_dir():
+        raise NotAnArchive(f"{path} is a folder, not a database file.")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise NotAnArchive(f"The database {path} cannot be written: its folder {folder} does not take "
+                           f"new files ({error.strerror}).") from error
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as file:
+        if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise NotAnArchive(f"{path} is not a SQLite database, so it cannot be a dwnscraper archive.")
+    conn, tables = _connect_read_only(path)
+    conn.close()
+    if tables and "articles" not in tables:
+        raise NotAnArchive(f"{path} is a SQLite database but not a dwnscraper archive (it has no articles "
+                           "table); give a new file, so that its tables are left alone.")
 
 
 def _keyword(sql: str) -> str:

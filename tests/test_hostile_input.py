@@ -263,9 +263,10 @@ def project_crawler(db: Path, batch_size: int) -> Crawler:
     Its engine is built but never started: this test hands items to the pipelines itself, as
     Scrapy's scraper would, so no request is made.
     """
-    overrides = {"DWN_DB": str(db), "DWN_BATCH_SIZE": batch_size, "DOWNLOAD_HANDLERS": {"http": None, "https": None}}
+    overrides = {"DWN_DB": str(db), "DWN_BATCH_SIZE": batch_size, "DWN_CONTACT": "tests@example.org",
+                 "DOWNLOAD_HANDLERS": {"http": None, "https": None}}
     crawler = get_crawler(ArticlesSpider, {**PROJECT_SETTINGS, **overrides})
-    crawler.spider = crawler._create_spider()
+    crawler.spider = crawler._create_spider(url=f"{LIVE_SITE}/503386")
     crawler.engine = crawler._create_engine()
     return crawler
 
@@ -286,9 +287,13 @@ def item_for(crawler: Crawler, fetch: Fetch) -> Iterator[FetchedPage | FetchFail
 
 @dataclass
 class Outcome:
+    """What became of one item: ``dropped`` with an error row, or ``exported`` by the last pipeline
+    (the stored record, what feed exports write; ``None`` for a page archived raw only)."""
+
     item: FetchedPage | FetchFailure
     dropped: bool
     run_id: int
+    exported: dict[str, Any] | None = None
 
 
 def finished(result: Any) -> Any:
@@ -311,14 +316,16 @@ def crawl(crawler: Crawler, batch: list[Fetch]) -> list[Outcome]:
     outcomes = []
     for fetch in batch:
         for item in item_for(crawler, fetch):
-            dropped = False
+            result, dropped, exported = item, False, None
             for pipeline in pipelines:
                 try:
-                    item = finished(pipeline.process_item(item))
+                    result = finished(pipeline.process_item(result))
                 except DropItem:
-                    dropped = True
+                    dropped = pipeline is not pipelines[-1]
                     break
-            outcomes.append(Outcome(item, dropped, owner.run_id))
+            else:
+                exported = result
+            outcomes.append(Outcome(item, dropped, owner.run_id, exported))
     owner.close_spider()
     return outcomes
 
@@ -366,6 +373,7 @@ def assert_consistent(connection: sqlite3.Connection, outcomes: list[Outcome]) -
     assert Counter(row[0] for row in query(connection, "SELECT raw_page_id FROM teasers")) == Counter({
         item.raw_page_id: len(item.record["teasers"]) for item in (*listings, *articles) if item.record["teasers"]})
     assert all(outcome.item.role != "feed" or outcome.item.record is None for outcome in pages)
+    assert all(outcome.exported is (outcome.item.record if outcome in stored else None) for outcome in outcomes)
 
     assert_articles_and_revisions(connection, articles)
     assert_run_counts(connection, outcomes)

@@ -7,7 +7,7 @@ import sys
 
 WORKER = """
 import sys, time
-from dwnscraper.pipelines import end_with_process
+from dwnscraper.parseworker import end_with_process
 end_with_process(int(sys.argv[1]))
 print("watching", flush=True)
 time.sleep(60)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dwnscraper.pipelines import contract_violation, parse_and_check
+from dwnscraper.parseworker import contract_violation, parse_and_check
 
 
 def test_a_record_within_the_contract_has_no_violation(make_article):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
-from datetime import date
+from contextlib import suppress
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -11,6 +13,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from dwnscraper import LIVE_SITE
+from dwnscraper.parsing.dates import BERLIN
 from dwnscraper.spiders.base import SITE_LINKS, DwnSpider
 
 
@@ -23,6 +26,31 @@ def search_url(start: date, end: date, section: str | None, page: int) -> str:
     if page > 1:
         params.append(("page", page))
     return f"{LIVE_SITE}/search?{urlencode(params)}"
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def calendar_day(value: str, which: str) -> date:
+    """A day written ``YYYY-MM-DD``; anything else is refused with a sentence naming ``which`` day it was."""
+    if ISO_DAY.fullmatch(value.strip()):
+        with suppress(ValueError):
+            return date.fromisoformat(value.strip())
+    raise ValueError(f"The {which} day {value!r} is not a date written YYYY-MM-DD (e.g. 2025-01-31).")
+
+
+def day_range(start: str | None, end: str | None) -> tuple[date, date]:
+    """The days to search, checked: ``start`` is required, ``end`` defaults to today (in Berlin, the
+    site's time) and may not be later, and ``start`` may not come after ``end``."""
+    if not start:
+        raise ValueError("The archive spider needs a first day: --start YYYY-MM-DD (-a start=... with scrapy crawl).")
+    today = datetime.now(BERLIN).date()
+    first, last = calendar_day(start, "start"), calendar_day(end, "end") if end else today
+    if last > today:
+        raise ValueError(f"The end day {last} is after today ({today}): the site has no articles from the future.")
+    if first > last:
+        raise ValueError(f"The start day {first} is after the end day {last}.")
+    return first, last
 
 
 def page_of(url: str) -> int:
@@ -39,10 +67,7 @@ class ArchiveSpider(DwnSpider):
     def __init__(self, start: str | None = None, end: str | None = None, section: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not start:
-            raise ValueError("The archive spider needs -a start=YYYY-MM-DD (and optionally -a end=YYYY-MM-DD).")
-        self.first_day = date.fromisoformat(start)
-        self.last_day = date.fromisoformat(end) if end else date.today()
+        self.first_day, self.last_day = day_range(start, end)
         self.search_section = section
 
     @property

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, UsageError
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from dwnscraper.extensions import StoppedBeforeFetch
 from dwnscraper.items import FetchedPage, FetchFailure, PageRole
 from dwnscraper.parsing.urls import LIVE_HOST, article_identity, is_article_url
+from dwnscraper.preflight import CrawlRefused, check_crawl
 from dwnscraper.storage import Archive
 
 SITE_LINKS = LinkExtractor(allow_domains=[LIVE_HOST], unique=True)
@@ -60,6 +61,17 @@ class DwnSpider(Spider):
     known: set[str]
     walked_past: dict[str, set[str]]
     requested: set[str]
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Check the crawl before anything runs (``scrapy crawl`` answers a ``UsageError`` with its sentence
+        and exit status 2) and send the user agent with the operator's contact."""
+        super().update_settings(settings)
+        try:
+            agent = check_crawl(settings)
+        except CrawlRefused as error:
+            raise UsageError(str(error), print_help=False) from error
+        settings.set("USER_AGENT", agent, priority="spider")
 
     @property
     def arguments(self) -> dict[str, Any]:

@@ -9,16 +9,15 @@ from scrapy import Request
 from scrapy.http import Response
 
 from dwnscraper import LIVE_SITE
+from dwnscraper.sections import listing_paths
 from dwnscraper.spiders.base import SITE_LINKS, DwnSpider, listing_of, same_path
-
-SECTIONS = ("politik", "wirtschaft", "finanzen", "unternehmen", "technologie", "panorama",
-            "deutschland", "weltwirtschaft")
 
 
 class SectionsSpider(DwnSpider):
     """Crawl section listings page by page and fetch the articles they show.
 
-    ``-a sections=politik,finanzen`` picks sections (any listing path works, e.g. ``thema/europa``).
+    ``-a sections=Politik,finanzen`` picks sections, as printed or as slugs, in any case (an unknown
+    one is refused); a listing path below a section or tag works too (``thema/europa``).
     A section stops paginating at a page whose articles a finished run saw on its pages before
     (unless ``DWN_FULL``) or after ``DWN_MAX_PAGES`` pages.
     """
@@ -27,8 +26,7 @@ class SectionsSpider(DwnSpider):
 
     def __init__(self, sections: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        chosen = [part.strip().strip("/") for part in (sections or "").split(",") if part.strip()]
-        self.sections = chosen or list(SECTIONS)
+        self.sections = listing_paths(part for part in (sections or "").split(",") if part.strip())
 
     @property
     def arguments(self) -> dict[str, Any]:

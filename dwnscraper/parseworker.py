@@ -1,0 +1,87 @@
+"""What the parse workers run, in processes beside the crawl: parse a page and check the record
+against the contract, end with the crawl.
+
+This module imports no Scrapy (nor anything of the crawl's), so a worker process starts in a fraction
+of the time: the forkserver preloads it, and each worker loads nothing more before its first page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import threading
+import time
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from dwnscraper.parsing import parse_page
+
+KINDS = ("article", "listing")
+"""The record kinds the crawl parses pages into."""
+
+
+@cache
+def schema_validator(kind: str) -> Draft202012Validator:
+    """The contract's JSON Schema for records of ``kind`` (its ``$defs`` entry, so that an error names the
+    field, not the whole record), compiled once per process; the whole schema for an unknown kind."""
+    schema = json.loads(files("dwnscraper").joinpath("schema/parse-output.schema.json").read_text(encoding="utf-8"))
+    if kind in schema["$defs"]:
+        schema = {**{key: value for key, value in schema.items() if key != "oneOf"}, "$ref": f"#/$defs/{kind}"}
+    return Draft202012Validator(schema)
+
+
+def contract_violation(record: dict) -> str | None:
+    """Where ``record`` breaks ``parse-output.schema.json``, as a sentence; ``None`` when it does not."""
+    kind = record.get("kind")
+    problem = best_match(schema_validator(kind if isinstance(kind, str) else "").iter_errors(record))
+    if problem is None:
+        return None
+    where = "/".join(str(part) for part in problem.absolute_path) or "the record"
+    return f"The parse output breaks the contract at {where}: {problem.message}"
+
+
+def parse_and_check(body: bytes, url: str, fetched_at: Any, headers: dict[str, str]) -> tuple[dict, str | None]:
+    """The parse pipeline's job, run in a worker process: parse the page, check the record against the
+    contract's schema (both CPU work, so the reactor's process does neither)."""
+    record = parse_page(body, url, fetched_at, headers)
+    return record, contract_violation(record)
+
+
+def end_with_process(pid: int) -> None:
+    """Parse worker initializer: end this worker when process ``pid`` (the crawl) ends.
+
+    A crawl killed with SIGKILL cannot shut its pool down, and its workers would wait for work forever.
+    """
+    threading.Thread(target=_exit_after, args=(pid,), name="dwn-parent-watch", daemon=True).start()
+
+
+def _exit_after(pid: int) -> None:
+    try:
+        process = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        while _alive(pid):
+            time.sleep(1)
+    else:
+        select.select([process], [], [])
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def warm_up() -> None:
+    """A worker's first task: compile the contract's validators, so that no page waits for it."""
+    for kind in KINDS:
+        schema_validator(kind)
