@@ -18,6 +18,7 @@ from scrapy.settings import Settings
 
 from dwnscraper.extensions import progress_mode
 from dwnscraper.mirror import MirrorServer
+from dwnscraper.revisit import parse_now, parse_policy
 from dwnscraper.storage import COVERAGE_FIELDS, Archive
 
 MIRROR_SPEED = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
@@ -47,7 +48,8 @@ def parse_setting(assignment: str) -> tuple[str, str]:
 
 
 def crawl_settings(options: Mapping[str, Any], overrides: Iterable[str] = (), mirror: bool = False) -> Settings:
-    """Project settings, then the command's options, then ``-s NAME=VALUE`` (which win)."""
+    """Project settings, then the command's options, then ``-s NAME=VALUE`` (which win); a bad
+    ``DWN_REVISIT`` or ``DWN_NOW`` is a ``ValueError`` saying what is wrong."""
     settings = Settings()
     settings.setmodule("dwnscraper.settings", priority="project")
     if mirror:
@@ -56,6 +58,8 @@ def crawl_settings(options: Mapping[str, Any], overrides: Iterable[str] = (), mi
     settings.setdict(dict(parse_setting(item) for item in overrides), priority="cmdline")
     if progress_mode(settings.get("DWN_PROGRESS")) == "tty" and settings.getpriority("LOG_LEVEL") < 40:
         settings.set("LOG_LEVEL", "WARNING", priority=OPTION_PRIORITY)
+    parse_policy(settings.get("DWN_REVISIT"))
+    parse_now(settings.get("DWN_NOW"))
     return settings
 
 

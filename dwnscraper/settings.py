@@ -16,9 +16,13 @@ Project settings (``DWN_*``):
 - ``DWN_PROGRESS_INTERVAL``: seconds between plain progress log lines.
 - ``DWN_RETRY_AFTER_MAX``: the longest ``Retry-After`` wait (seconds) honoured before a retry; a
   server asking for longer is not retried in this crawl.
+- ``DWN_REVISIT``: the revisit policy of ``sections`` and ``feed``, ``AGE:INTERVAL`` pairs (default
+  ``6h:15m,2d:2h,14d:1d``; empty: never revisit): see ``dwnscraper.revisit``.
+- ``DWN_NOW``: the crawl's clock, ISO 8601 with an offset (default: the real time); for tests.
 """
 
 from dwnscraper import LIVE_SITE, __version__
+from dwnscraper.revisit import DEFAULT_POLICY as DEFAULT_REVISIT_POLICY
 
 BOT_NAME = "dwnscraper"
 
@@ -87,3 +91,5 @@ DWN_COVERAGE_THRESHOLDS = {"headline": 1.0, "published_at": 0.99, "body": 0.98}
 DWN_PROGRESS = "auto"
 DWN_PROGRESS_INTERVAL = 10.0
 DWN_RETRY_AFTER_MAX = 120.0
+DWN_REVISIT = DEFAULT_REVISIT_POLICY
+DWN_NOW = None

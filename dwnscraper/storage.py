@@ -51,6 +51,13 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
 ``errors`` -- ``id`` (pk), ``crawl_run_id``, ``url``, ``stage`` (``download``, ``http``,
     ``parse``, ``validate``), ``message``, ``raw_page_id`` (null when nothing was fetched),
     ``occurred_at``.
+
+View ``teaser_placements`` -- how long each article stood on which listing page at which position,
+    from the teasers of every listing page fetched: one row per ``identity`` + ``page_url`` (the
+    listing page as fetched, e.g. ``.../politik/page/2/``) + ``position``, with ``first_seen_at``
+    and ``last_seen_at`` (the first and last fetch of that page showing the article there),
+    ``hours_seen`` (the time between the two) and ``times_seen`` (fetches of the page showing it
+    there). Teaser boxes on article pages are not placements.
 """
 
 from __future__ import annotations
@@ -74,6 +81,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from dwnscraper.parsing.urls import article_identity
+from dwnscraper.revisit import RevisitPolicy
 
 DEFAULT_BATCH_SIZE = 200
 SQL_VARIABLES = 500
@@ -181,6 +189,20 @@ def m002_articles_body_html(db: Database) -> None:
     rows = db.execute("SELECT identity, body FROM articles").fetchall()
     db.conn.executemany("UPDATE articles SET body_html = ? WHERE identity = ?",
                         [(body_html(json.loads(blocks)), identity) for identity, blocks in rows])
+
+
+TEASER_PLACEMENTS_SQL = """
+SELECT identity, page_url, position, min(seen_at) AS first_seen_at, max(seen_at) AS last_seen_at,
+  round((julianday(max(seen_at)) - julianday(min(seen_at))) * 24, 1) AS hours_seen, count(*) AS times_seen
+FROM teasers WHERE page_kind = 'listing' AND identity IS NOT NULL
+GROUP BY identity, page_url, position
+""".strip()
+
+
+@migrations()
+def m004_teaser_placements(db: Database) -> None:
+    """The view ``teaser_placements`` over the listing teasers (see the module docstring)."""
+    db.create_view("teaser_placements", TEASER_PLACEMENTS_SQL)
 
 
 def utc_now() -> datetime:
@@ -456,6 +478,15 @@ class Archive:
         """Identities of every stored article (the incremental crawl skips these)."""
         return {row[0] for row in self.db.execute("SELECT identity FROM articles")}
 
+    def due_articles(self, policy: RevisitPolicy, now: datetime) -> list[dict[str, Any]]:
+        """The stored articles the revisit policy makes due at ``now`` (see ``dwnscraper.revisit``):
+        identity, URL, age basis (``published_at``, else ``first_seen_at``) and last fetch."""
+        if not policy:
+            return []
+        tiers = " ".join(f"WHEN age < {age.total_seconds()!r} THEN {interval.total_seconds()!r}"
+                         for age, interval in policy)
+        return list(self.db.query(_DUE_ARTICLES.format(tiers=tiers), {"now": _iso(now)}))
+
     def identities_stored_before(self, job: str) -> set[str]:
         """Identities of the articles first stored by a run outside the crawl job ``job``: what the
         archive held before the job began, however often the job was stopped and resumed."""
@@ -478,6 +509,17 @@ class Archive:
         for row in self.db["raw_pages"].rows_where(where, where_args, order_by="id"):
             yield raw_page_from_row(row)
 
+
+_DUE_ARTICLES = """
+SELECT identity, url, age_basis, last_fetched_at FROM (
+  SELECT identity, coalesce(canonical_url, url) AS url, coalesce(published_at, first_seen_at) AS age_basis,
+    last_fetched_at, (julianday(:now) - julianday(coalesce(published_at, first_seen_at))) * 86400.0 AS age,
+    (julianday(:now) - julianday(last_fetched_at)) * 86400.0 AS since_fetch
+  FROM articles)
+WHERE since_fetch >= CASE {tiers} END
+ORDER BY age_basis DESC
+"""
+"""Due articles: the CASE gives the interval of the article's age tier (seconds), NULL past the last."""
 
 _CLOSE_INTERRUPTED_RUN = """
 UPDATE crawl_runs SET
@@ -792,3 +834,80 @@ def listing_record(row: Mapping[str, Any], teasers: list[dict[str, Any]]) -> dic
     return {"kind": "listing", "listing": row["listing"], "url": row["url"], "section": row["section"],
             "page": row["page"], "next_page": row["next_page"], "warnings": json.loads(row["warnings"]),
             "teasers": teasers}
+
+
+# -- following articles: the listing signal, revisions, changes, placements --------------------------
+
+def changed_teasers(db: Database, teasers: list[Mapping[str, Any]]) -> set[str]:
+    """Identities of stored articles that a listing's ``teasers`` show with another headline than the
+    stored one, or a newer date (``published_on`` after the day of the stored update or publication).
+
+    A teaser seen before on a listing page with the same headline and date is no signal: a site
+    that always titles a card differently from its article would otherwise have it fetched on
+    every crawl.
+    """
+    shown = [(article_identity(teaser["url"]), teaser["headline"], teaser["published_on"])
+             for teaser in teasers if teaser["url"]]
+    shown = [row for row in shown if row[0] is not None][:SQL_VARIABLES // 3]
+    if not shown:
+        return set()
+    values = ", ".join("(?, ?, ?)" for _ in shown)
+    return {row[0] for row in db.execute(_CHANGED_TEASERS.format(values=values),
+                                         [value for row in shown for value in row])}
+
+
+_CHANGED_TEASERS = """
+WITH shown(identity, headline, shown_on) AS (VALUES {values})
+SELECT DISTINCT shown.identity FROM shown JOIN articles ON articles.identity = shown.identity
+WHERE (shown.headline <> articles.headline
+       OR shown.shown_on > substr(coalesce(articles.updated_at, articles.published_at), 1, 10))
+  AND NOT EXISTS (SELECT 1 FROM teasers WHERE teasers.identity = shown.identity AND teasers.page_kind = 'listing'
+                  AND teasers.headline IS shown.headline AND teasers.published_on IS shown.shown_on)
+"""
+
+
+def find_article(db: Database, key: str) -> dict[str, Any] | None:
+    """The article row for a numeric article id, an identity (``id:503386``, ``wp:/2016/...``) or any
+    URL of the article (variants, tracking parameters and ``www.`` included)."""
+    key = key.strip()
+    if key.isdigit():
+        return next(db.query("SELECT * FROM articles WHERE article_id = ?", [int(key)]), None)
+    return stored_article(db, key) or (stored_article(db, identity) if (identity := article_identity(key)) else None)
+
+
+def article_revisions(db: Database, identity: str) -> list[dict[str, Any]]:
+    """Every revision of an article, oldest first, its record decoded."""
+    return [{**row, "record": json.loads(row["record"])} for row in db.query(
+        "SELECT revision, fetched_at, crawl_run_id, raw_page_id, content_hash, record FROM article_revisions"
+        " WHERE identity = ? ORDER BY revision", [identity])]
+
+
+def article_placements(db: Database, identity: str) -> list[dict[str, Any]]:
+    return list(db.query(
+        "SELECT page_url, position, first_seen_at, last_seen_at, hours_seen, times_seen FROM teaser_placements"
+        " WHERE identity = ? ORDER BY first_seen_at, page_url, position", [identity]))
+
+
+def _field_changed(field: str) -> str:
+    return (f"CASE WHEN json_extract(new.record, '$.{field}') IS NOT json_extract(old.record, '$.{field}')"
+            f" THEN ', {field}' ELSE '' END")
+
+
+CHANGES_SQL = f"""
+SELECT new.identity, new.revision, new.fetched_at, json_extract(new.record, '$.headline') AS headline,
+  substr({' || '.join(_field_changed(field) for field in CONTENT_FIELDS)}, 3) AS changed_fields,
+  coalesce(json_extract(new.record, '$.canonical_url'), json_extract(new.record, '$.url')) AS url
+FROM article_revisions AS new
+JOIN article_revisions AS old ON old.identity = new.identity AND old.revision = new.revision - 1
+WHERE julianday(new.fetched_at) >= julianday(:since)
+  AND (coalesce(:until, '') = '' OR julianday(new.fetched_at) < julianday(:until))
+ORDER BY new.fetched_at, new.identity
+""".strip()
+"""The articles that got a new revision in a period: ``:since`` (inclusive) to ``:until`` (exclusive,
+empty: no end), ISO 8601 times; the fields that changed from the revision before, comma-separated.
+``dwnscraper changes`` and the Datasette canned query ``changes`` run this same statement."""
+
+
+def revision_changes(db: Database, since: str, until: str | None) -> tuple[list[str], sqlite3.Cursor]:
+    cursor = db.execute(CHANGES_SQL, {"since": since, "until": until})
+    return [column[0] for column in cursor.description], cursor

@@ -32,14 +32,16 @@ def test_schema_is_created_by_recorded_migrations(tmp_path):
     db = Database(tmp_path / "dwn.db")
     assert {"raw_pages", "articles", "article_revisions", "listings", "teasers", "crawl_runs",
             "errors", "articles_fts"} <= set(db.table_names())
-    assert [row["name"] for row in db["_sqlite_migrations"].rows] == ["m001_initial", "m002_articles_body_html"]
+    assert [row["name"] for row in db["_sqlite_migrations"].rows] == [
+        "m001_initial", "m002_articles_body_html", "m004_teaser_placements"]
+    assert db.view_names() == ["teaser_placements"]
     assert db.journal_mode == "wal"
 
 
 def test_reopening_applies_no_migration_twice(tmp_path):
     for _ in range(2):
         Archive(tmp_path / "dwn.db").open().close()
-    assert Database(tmp_path / "dwn.db")["_sqlite_migrations"].count == 2
+    assert Database(tmp_path / "dwn.db")["_sqlite_migrations"].count == 3
 
 
 def test_article_row_carries_contract_fields(archive, make_article):

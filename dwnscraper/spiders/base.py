@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,8 +14,10 @@ from twisted.python.failure import Failure
 
 from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure, PageRole
+from dwnscraper.parsing import parse_page
 from dwnscraper.parsing.urls import LIVE_HOST, article_identity, is_article_url
-from dwnscraper.storage import Archive
+from dwnscraper.revisit import crawl_clock, parse_now, parse_policy
+from dwnscraper.storage import Archive, changed_teasers, open_read_only
 
 SITE_LINKS = LinkExtractor(allow_domains=[LIVE_HOST], unique=True)
 """Every link to the live site (``www.`` included) on a page."""
@@ -43,11 +44,17 @@ class DwnSpider(Spider):
     A listing counts as all known only if its articles were stored before the crawl began: for a
     resumed job (``JOBDIR``), before the job's first run, so that articles the job stored itself
     before it was stopped or killed never end its pagination early.
+
+    Spiders that follow the news (``revisits``) also fetch the stored articles that are due: by the
+    revisit policy ``DWN_REVISIT`` when the crawl starts, and by the listing signal when a listing
+    shows a stored article with another headline or a newer date (``storage.changed_teasers``).
     """
 
+    revisits = False
     known: set[str]
     known_before: set[str]
     requested: set[str]
+    due: set[str]
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -59,14 +66,27 @@ class DwnSpider(Spider):
         self.refresh = settings.getbool("DWN_REFRESH")
         self.full = settings.getbool("DWN_FULL")
         self.max_pages = settings.getint("DWN_MAX_PAGES")
+        self.now = crawl_clock(parse_now(settings.get("DWN_NOW")))
         with Archive(settings.get("DWN_DB")) as archive:
             self.known = archive.known_identities()
             jobdir = settings.get("JOBDIR")
             self.known_before = archive.identities_stored_before(job_id(jobdir)) if jobdir else self.known
+            revisit = archive.due_articles(parse_policy(settings.get("DWN_REVISIT")), self.now()) \
+                if self.revisits and not self.refresh else []
+        self.archive_reader = open_read_only(settings.get("DWN_DB")) if self.revisits else None
+        self.due = {row["identity"] for row in revisit}
+        self.crawler.stats.set_value("dwn/articles_due_revisit", len(revisit))
+        self.skipped: set[str] = set()
         state = getattr(self, "state", {})
         self.requested = state.setdefault("requested_identities", set())
         for request in self.start_requests_for_site():
             yield request
+        for request in self.article_requests(row["url"] for row in revisit):
+            yield request
+
+    def closed(self, reason: str) -> None:
+        if getattr(self, "archive_reader", None) is not None:
+            self.archive_reader.close()
 
     def start_requests_for_site(self) -> Iterable[Request]:
         raise NotImplementedError
@@ -76,13 +96,14 @@ class DwnSpider(Spider):
                        cb_kwargs=cb_kwargs, meta={"dwn_requested_url": url, "dwn_role": role})
 
     def article_request(self, url: str) -> Request | None:
-        """A request for an article URL, or ``None`` if it is stored or already requested."""
+        """A request for an article URL, or ``None`` if it is stored (and not due) or already requested."""
         identity = article_identity(url)
         if identity in self.requested:
             return None
-        if identity in self.known and not self.refresh:
-            self.crawler.stats.inc_value("dwn/articles_skipped_known")
-            self.requested.add(identity)
+        if identity in self.known and not self.refresh and identity not in self.due:
+            if identity not in self.skipped:
+                self.crawler.stats.inc_value("dwn/articles_skipped_known")
+                self.skipped.add(identity)
             return None
         self.requested.add(identity)
         return self.page_request(url, "article")
@@ -99,6 +120,18 @@ class DwnSpider(Spider):
         """True when a listing shows articles and every one of them was stored before this crawl (job)."""
         return bool(urls) and all(article_identity(url) in self.known_before for url in urls)
 
+    def listing_signal(self, response: Response) -> set[str]:
+        """The stored articles this listing shows changed (another headline, a newer date), now due
+        whatever their age. The listing is parsed here too (a few milliseconds, on few pages): the
+        pipeline's parse comes after the spider has decided what to request."""
+        if self.archive_reader is None or self.refresh:
+            return set()
+        record = parse_page(response.body, response.url, self.now())
+        changed = changed_teasers(self.archive_reader, record.get("teasers", []))
+        self.due |= changed
+        self.crawler.stats.inc_value("dwn/articles_due_listing", len(changed - self.requested))
+        return changed
+
     def fetched(self, response: Response) -> FetchedPage:
         return FetchedPage(
             url=response.meta.get("dwn_requested_url", response.url),
@@ -106,7 +139,7 @@ class DwnSpider(Spider):
             status=response.status,
             headers=header_dict(response),
             body=response.body,
-            fetched_at=datetime.now(UTC),
+            fetched_at=self.now(),
             role=response.meta.get("dwn_role", "article"),
             flags=list(response.flags),
         )
@@ -127,4 +160,4 @@ class DwnSpider(Spider):
             reason = f"cancelled while receiving the body (Scrapy cancels bodies over DOWNLOAD_MAXSIZE, {limit} bytes)"
         self.logger.error("Could not fetch %s: %s", request.url, reason)
         yield FetchFailure(url=request.meta.get("dwn_requested_url", request.url),
-                           message=f"{failure.type.__name__}: {reason}", fetched_at=datetime.now(UTC))
+                           message=f"{failure.type.__name__}: {reason}", fetched_at=self.now())

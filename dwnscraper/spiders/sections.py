@@ -19,11 +19,13 @@ class SectionsSpider(DwnSpider):
     """Crawl section listings page by page and fetch the articles they show.
 
     ``-a sections=politik,finanzen`` picks sections (any listing path works, e.g. ``thema/europa``).
-    A section stops paginating at a page whose articles were all stored before (unless
-    ``DWN_FULL``) or after ``DWN_MAX_PAGES`` pages.
+    A section stops paginating at a page whose articles were all stored before and whose teasers
+    show none of them changed (unless ``DWN_FULL``), or after ``DWN_MAX_PAGES`` pages. Stored
+    articles that are due (``DWN_REVISIT``, the listing signal) are fetched again.
     """
 
     name = "sections"
+    revisits = True
 
     def __init__(self, sections: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -44,8 +46,9 @@ class SectionsSpider(DwnSpider):
         if response.status != 200:
             return
         articles = self.article_links(response)
+        changed = self.listing_signal(response)
         yield from self.article_requests(articles)
-        if self.all_known(articles) and not self.full:
+        if self.all_known(articles) and not changed and not self.full:
             self.logger.info("Stopping %s at page %d: every article on it is stored", section, page)
             return
         if self.max_pages and page >= self.max_pages:

@@ -1,0 +1,176 @@
+"""Following articles as they change: the revisit policy, the listing signal and revisions.
+
+Three real ``sections`` crawls over one archive, each against a mirror on 127.0.0.1 with the clock
+set by ``DWN_NOW``: the bundled site at 10:00 on 20.01.2026, its second edition (``site_edition``)
+at 22:00 with the default policy, and the second edition again at 23:00 with ``DWN_REVISIT=400d:0s``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from site_edition import ADDED_PARAGRAPH, EDITED, EXTENDED, NEW, REWORDED, UPDATED_AT, make_second_edition
+from test_crawl import crawl, rows
+
+from dwnscraper import LIVE_SITE
+from dwnscraper.mirror import MirrorServer
+from dwnscraper.parsing.urls import article_identity
+from dwnscraper.revisit import parse_duration, parse_policy
+from dwnscraper.storage import Archive
+
+MORNING = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
+EVENING = MORNING + timedelta(hours=12)
+NIGHT = EVENING + timedelta(hours=1)
+
+
+def fetched_identities(mirror: MirrorServer, db: Path) -> set[str]:
+    """The stored articles a crawl asked the mirror for (the site's broken pages, never stored, are
+    asked for by every crawl)."""
+    stored = {identity for (identity,) in rows(db, "SELECT identity FROM articles")}
+    return {article_identity(f"{LIVE_SITE}{urlsplit(hit.target).path}") for hit in mirror.hits} & stored
+
+
+def listing_paths(mirror: MirrorServer) -> set[str]:
+    return {urlsplit(hit.target).path.rstrip("/") for hit in mirror.hits if "/page/" in hit.target}
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory) -> Iterator[dict]:
+    """The three crawls: for each, the mirror (with its hit log) and the finished process."""
+    folder = tmp_path_factory.mktemp("revisit")
+    db = folder / "dwn.db"
+    second = make_second_edition(folder / "site-v2")
+    crawls = {}
+    for name, site, now, extra in (("first", Path(__file__).parent.parent / "fixtures" / "site", MORNING, ()),
+                                   ("second", second, EVENING, ()),
+                                   ("third", second, NIGHT, ("-s", "DWN_REVISIT=400d:0s"))):
+        with MirrorServer(site) as mirror:
+            crawls[name] = (mirror, crawl(mirror, db, "-s", f"DWN_NOW={now.isoformat()}", *extra))
+    yield {"db": db, **crawls}
+
+
+def revisions(db: Path) -> dict[str, int]:
+    return dict(rows(db, "SELECT identity, count(*) FROM article_revisions GROUP BY identity"))
+
+
+def test_all_three_crawls_succeed(editions):
+    for name in ("first", "second", "third"):
+        assert editions[name][1].returncode == 0, editions[name][1].stderr[-3000:]
+
+
+def test_second_crawl_stores_the_new_articles_and_follows_reworded_headlines(editions):
+    db = editions["db"]
+    headlines = dict(rows(db, "SELECT identity, headline FROM articles"))
+    for article in NEW + REWORDED:
+        assert headlines[article["identity"]] == article["headline"]
+    mirror, _ = editions["second"]
+    new_or_changed = {article["identity"] for article in NEW + REWORDED}
+    young = {identity for identity, published in rows(db, "SELECT identity, published_at FROM articles")
+             if datetime.fromisoformat(published) > EVENING - timedelta(days=14)}
+    fetched = fetched_identities(mirror, db)
+    assert new_or_changed <= fetched
+    assert fetched - new_or_changed <= young, "an article older than 14 days and unchanged in the listings was fetched"
+    assert fetched - new_or_changed == {"id:718413"}, "only the article younger than 2 days is due after 12 hours"
+
+
+def test_a_listing_with_a_changed_teaser_is_not_all_known(editions):
+    """Finanzen page 1 shows only stored articles, one with a reworded headline: page 2 is fetched
+    in the second crawl only; Wirtschaft (unchanged) stops at page 1 every time."""
+    assert "/finanzen/page/2" in listing_paths(editions["second"][0])
+    assert "/finanzen/page/2" not in listing_paths(editions["third"][0])
+    assert "/wirtschaft/page/2" not in listing_paths(editions["second"][0]) | listing_paths(editions["third"][0])
+
+
+def test_a_refetch_with_unchanged_content_only_updates_last_fetched(editions):
+    db = editions["db"]
+    [(revision, first_seen, last_fetched, fetches)] = rows(
+        db, "SELECT revision, first_seen_at, last_fetched_at, (SELECT count(*) FROM raw_pages"
+            " WHERE url LIKE '%/718413/%') FROM articles WHERE identity = 'id:718413'")
+    assert (revision, first_seen, last_fetched, fetches) == (1, MORNING.isoformat(), NIGHT.isoformat(), 3)
+
+
+def test_extended_bodies_arrive_only_with_the_wider_policy(editions):
+    db = editions["db"]
+    extended = {article["identity"] for article in EXTENDED}
+    assert not extended & fetched_identities(editions["second"][0], db)
+    for identity in extended:
+        [(body, updated_at)] = rows(db, "SELECT body_text, updated_at FROM articles WHERE identity = ?", identity)
+        assert body.startswith(ADDED_PARAGRAPH)
+        assert updated_at == UPDATED_AT
+    younger_than_400_days = {identity for identity, published in rows(db, "SELECT identity, published_at FROM articles")
+                             if datetime.fromisoformat(published) > NIGHT - timedelta(days=400)}
+    assert fetched_identities(editions["third"][0], db) == younger_than_400_days
+
+
+def test_every_edited_article_has_two_revisions_and_every_other_one(editions):
+    counts = revisions(editions["db"])
+    edited = {article["identity"] for article in EDITED}
+    assert {identity for identity, count in counts.items() if count == 2} == edited
+    assert {count for identity, count in counts.items() if identity not in edited} == {1}
+    assert len(counts) == 34
+
+
+def test_changed_teaser_boxes_make_no_revision(editions):
+    """718504's page shows a card of the reworded 718530; refetched, it keeps its one revision."""
+    db = editions["db"]
+    shown = rows(db, "SELECT teasers.headline FROM articles JOIN teasers ON teasers.raw_page_id = articles.raw_page_id"
+                     " WHERE articles.identity = 'id:718504' AND teasers.identity = 'id:718530'")
+    assert shown == [(REWORDED[1]["headline"],)]
+    assert revisions(db)["id:718504"] == 1
+
+
+def test_durations_and_policy():
+    assert parse_duration("30m") == timedelta(minutes=30)
+    assert parse_duration("0s") == timedelta(0)
+    assert parse_policy("14d:1d,6h:15m, 2d:2h") == ((timedelta(hours=6), timedelta(minutes=15)),
+                                                    (timedelta(days=2), timedelta(hours=2)),
+                                                    (timedelta(days=14), timedelta(days=1)))
+    assert parse_policy("") == ()
+    for bad in ("6h", "6x:1h", "0s:1h", "1.5h:1h"):
+        with pytest.raises(ValueError, match="DWN_REVISIT"):
+            parse_policy(bad)
+
+
+def test_due_articles_follow_the_tiers(tmp_path, make_article):
+    """One article per case, published and last fetched relative to ``now``."""
+    now = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
+    cases = {  # article id: (age, since last fetch, due?)
+        1: (timedelta(hours=1), timedelta(minutes=20), True),
+        2: (timedelta(hours=1), timedelta(minutes=10), False),
+        3: (timedelta(days=1), timedelta(hours=1), False),
+        4: (timedelta(days=1), timedelta(hours=3), True),
+        5: (timedelta(days=3), timedelta(hours=25), True),
+        6: (timedelta(days=20), timedelta(days=10), False),
+    }
+    with Archive(tmp_path / "dwn.db") as archive:
+        for article_id, (age, since, _) in cases.items():
+            url = f"https://deutsche-wirtschafts-nachrichten.de/{article_id}/a"
+            record = make_article(url=url, canonical_url=url, article_id=article_id,
+                                  published_at=(now - age).isoformat())
+            archive.add_article(record, archive.add_raw_page(url=url, final_url=url, status=200, headers={},
+                                                             body=b"x", fetched_at=now - since), now - since)
+        archive.flush()
+        due = archive.due_articles(parse_policy("6h:15m,2d:2h,14d:1d"), now)
+        assert {row["identity"] for row in due} == {f"id:{n}" for n, case in cases.items() if case[2]}
+        assert archive.due_articles(parse_policy("400d:0s"), now) and not archive.due_articles((), now)
+
+
+def test_a_bad_policy_or_clock_is_one_sentence(tmp_path):
+    import subprocess
+    import sys
+    for setting in ("DWN_REVISIT=2d", "DWN_NOW=yesterday", "DWN_NOW=2026-01-20T10:00"):
+        done = subprocess.run([sys.executable, "-m", "dwnscraper", "crawl", "--db", str(tmp_path / "x.db"),
+                               "--site", "http://127.0.0.1:9", "-s", setting], capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and ("DWN_REVISIT" in done.stderr or "DWN_NOW" in done.stderr)
+        assert not (tmp_path / "x.db").exists()
+
+
+def test_integrity(editions):
+    with sqlite3.connect(editions["db"]) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
