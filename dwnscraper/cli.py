@@ -333,3 +333,63 @@ def stats(db: Path, fmt: str | None) -> None:
     for title, rows in tables.items():
         click.echo(title.replace("_", " ").capitalize() + ":")
         output.write_rows(list(rows[0]) if rows else ["none"], (tuple(row.values()) for row in rows), fmt, stdout)
+
+
+# -- following articles: history, changes, watch ---------------------------------------------------
+
+
+@main.command()
+@db_argument
+@click.argument("article")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]),
+              help="Output format [default: table on a terminal, json otherwise].")
+def history(db: Path, article: str, fmt: str | None) -> None:
+    """Show every revision of one article: fetch time, the fields that changed, a word diff of
+    headline, lead and body ([-old-]{+new+}), and where it stood on listing pages.
+
+    ARTICLE is the numeric article id, the identity (id:503386, wp:/2016/09/24/slug/) or any URL
+    of the article.
+
+    Example:
+
+        dwnscraper history dwn.db 503412
+    """
+    from dwnscraper.history import UnknownArticle, article_history, write_history
+
+    archive = _open(db)
+    try:
+        found = article_history(archive, article)
+    except UnknownArticle as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        archive.close()
+    write_history(found, fmt or output.default_format(sys.stdout), sys.stdout)
+
+
+@main.command()
+@db_argument
+@click.option("--since", required=True, help="From this day (YYYY-MM-DD) or time (ISO 8601), inclusive.")
+@click.option("--until", help="Up to this day or time, exclusive [default: now].")
+@format_option
+def changes(db: Path, since: str, until: str | None, fmt: str | None) -> None:
+    """List the articles that got a new revision in a period, with the fields that changed.
+
+    Days and times without an offset are Europe/Berlin time.
+
+    Example:
+
+        dwnscraper changes dwn.db --since 2026-01-20 --until 2026-01-21
+    """
+    from dwnscraper.history import parse_moment, write_changes
+
+    period = []
+    for name, value in (("--since", since), ("--until", until)):
+        try:
+            period.append(parse_moment(value) if value else None)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint=f"'{name}'") from error
+    archive = _open(db)
+    try:
+        write_changes(archive, *period, fmt or output.default_format(sys.stdout), sys.stdout)
+    finally:
+        archive.close()

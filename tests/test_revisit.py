@@ -7,11 +7,15 @@ at 22:00 with the default policy, and the second edition again at 23:00 with ``D
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from site_edition import ADDED_PARAGRAPH, EDITED, EXTENDED, NEW, REWORDED, UPDATED_AT, make_second_edition
@@ -21,7 +25,7 @@ from dwnscraper import LIVE_SITE
 from dwnscraper.mirror import MirrorServer
 from dwnscraper.parsing.urls import article_identity
 from dwnscraper.revisit import parse_duration, parse_policy
-from dwnscraper.storage import Archive
+from dwnscraper.storage import CHANGES_SQL, Archive
 
 MORNING = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
 EVENING = MORNING + timedelta(hours=12)
@@ -161,8 +165,6 @@ def test_due_articles_follow_the_tiers(tmp_path, make_article):
 
 
 def test_a_bad_policy_or_clock_is_one_sentence(tmp_path):
-    import subprocess
-    import sys
     for setting in ("DWN_REVISIT=2d", "DWN_NOW=yesterday", "DWN_NOW=2026-01-20T10:00"):
         done = subprocess.run([sys.executable, "-m", "dwnscraper", "crawl", "--db", str(tmp_path / "x.db"),
                                "--site", "http://127.0.0.1:9", "-s", setting], capture_output=True, text=True)
@@ -174,3 +176,80 @@ def test_a_bad_policy_or_clock_is_one_sentence(tmp_path):
 def test_integrity(editions):
     with sqlite3.connect(editions["db"]) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+# -- history and changes, through the command line -------------------------------------------------
+
+
+def cli(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dwnscraper", *map(str, args)], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_history_shows_each_revision_with_a_word_diff(editions):
+    db = editions["db"]
+    done = cli("history", db, "503412", "-f", "table")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"id:503412: {REWORDED[0]['headline']}"
+    assert "Revision 1, fetched 2026-01-20T09:00:00+00:00 (crawl run 1): first version" in lines
+    assert "Revision 2, fetched 2026-01-20T21:00:00+00:00 (crawl run 2): headline, updated_at" in lines
+    assert ("  headline: Erholung [-in Sicht:-] {+verzögert sich:+} Italiens Wirtschaft öffnet "
+            "[-schrittweise-] {+nur zögerlich+}") in lines
+    assert f"  updated_at: (none) → {UPDATED_AT}" in lines
+    placement = next(line for line in lines if "/politik" in line)
+    assert placement.split() == [f"{LIVE_SITE}/politik", "#3", "2026-01-20T09:00:00+00:00", "–",
+                                 "2026-01-20T22:00:00+00:00", "13.0", "h", "3×"]
+
+
+def test_history_json_is_the_same_as_data_for_any_key(editions):
+    db = editions["db"]
+    article = EXTENDED[0]
+    outputs = [json.loads(cli("history", db, key, "-f", "json").stdout)
+               for key in (article["identity"], article["url"] + "?utm_source=x", "718465")]
+    assert outputs[0] == outputs[1] == outputs[2]
+    history = outputs[0]
+    assert [revision["revision"] for revision in history["revisions"]] == [1, 2]
+    changes = {change["field"]: change for change in history["revisions"][1]["changes"]}
+    assert set(changes) == {"body", "updated_at"}
+    assert changes["body"]["diff"][0] == {"op": "insert", "text": ADDED_PARAGRAPH}
+    assert [op["op"] for op in changes["body"]["diff"]] == ["insert", "equal"]
+    assert changes["body"]["new"] == f"{ADDED_PARAGRAPH}\n\n{changes['body']['old']}"
+
+
+def test_history_of_an_unknown_article_is_one_sentence(editions):
+    done = cli("history", editions["db"], "https://example.org/1/x")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: The archive holds no article 'https://example.org/1/x': give its numeric id, its identity "
+        "(id:503386) or a URL of it."]
+
+
+def test_changes_lists_the_revised_articles_of_a_period(editions):
+    db = editions["db"]
+    second = json.loads(cli("changes", db, "--since", "2026-01-20T21:30", "--until", "2026-01-20T23:00").stdout)
+    assert {row["identity"]: row["changed_fields"] for row in second} == {
+        REWORDED[0]["identity"]: "headline, updated_at", REWORDED[1]["identity"]: "headline, updated_at"}
+    everything = json.loads(cli("changes", db, "--since", "2026-01-20").stdout)
+    assert {row["identity"] for row in everything} == {article["identity"] for article in EDITED}
+    assert {row["changed_fields"] for row in everything if row["identity"] in {a["identity"] for a in EXTENDED}} \
+        == {"updated_at, body"}
+    assert json.loads(cli("changes", db, "--since", "2026-01-21").stdout) == []
+    bad = cli("changes", db, "--since", "gestern")
+    assert bad.returncode == 2 and "'gestern' is not a day (YYYY-MM-DD) or an ISO 8601 time." in bad.stderr
+
+
+def test_datasette_canned_query_gives_the_same_changes(editions):
+    from datasette.app import Datasette
+
+    metadata = json.loads((Path(__file__).parent.parent / "datasette" / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["databases"]["dwn"]["queries"]["changes"]["sql"] == CHANGES_SQL
+    app = Datasette([str(editions["db"])], metadata=metadata)
+    since = "2026-01-20T00:00:00+01:00"
+
+    async def get() -> list[dict]:
+        response = await app.client.get(f"/dwn/changes.json?since={quote(since)}&until=&_shape=objects")
+        assert response.status_code == 200, response.text
+        return response.json()["rows"]
+
+    assert asyncio.run(get()) == json.loads(cli("changes", editions["db"], "--since", since).stdout)
