@@ -393,3 +393,60 @@ def changes(db: Path, since: str, until: str | None, fmt: str | None) -> None:
         write_changes(archive, *period, fmt or output.default_format(sys.stdout), sys.stdout)
     finally:
         archive.close()
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str):
+    from dwnscraper.revisit import parse_duration
+
+    try:
+        span = parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+    if not span:
+        raise click.BadParameter(f"{param.name} must be longer than 0s.")
+    return span
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="dwn.db", show_default=True,
+              help="The SQLite file to keep current (created if missing).")
+@click.option("--every", default="15m", show_default=True, callback=_duration,
+              help="Time from the start of one cycle's wait to the next cycle: 30m, 1h, ...")
+@click.option("--retry", default="1m", show_default=True, callback=_duration,
+              help="Wait after a failed cycle, doubled after each failure in a row (at most --every).")
+@click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many cycles [default: never].")
+@click.option("--mirror", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Serve this saved copy of the site on 127.0.0.1 and crawl it.")
+@click.option("--site", help="Crawl a copy of the site served at this address.")
+@click.option("--section", "sections", multiple=True, help="sections: only this section (repeatable).")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A setting for every crawl, as with crawl -s (repeatable).")
+def watch(db: Path, every, retry, cycles: int | None, mirror: Path | None, site: str | None,
+          sections: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Keep the archive current: crawl sections, then the feed, every --every until stopped.
+
+    Each cycle runs `dwnscraper crawl sections` and `dwnscraper crawl feed` as processes (new
+    articles and the ones the revisit policy makes due) and prints one line. A failed cycle is
+    retried after a backoff; SIGTERM or Ctrl-C lets the crawl running stop gracefully, then exits 0.
+
+    Example:
+
+        dwnscraper watch --db dwn.db --every 15m
+    """
+    from dwnscraper.crawl import MIRROR_SPEED, serving
+    from dwnscraper.watch import Watch, WatchRefused
+
+    if mirror and site:
+        raise click.UsageError("Give --mirror or --site, not both.")
+    with serving(mirror) as mirror_url:
+        settings = [*(f"{name}={value}" for name, value in MIRROR_SPEED.items() if mirror_url), *overrides]
+        arguments = [*(["--site", mirror_url or site] if mirror_url or site else []),
+                     *(argument for section in sections for argument in ("--section", section)),
+                     *(argument for item in settings for argument in ("-s", item))]
+        try:
+            code = Watch(db, arguments, every, retry, cycles, echo=click.echo).run()
+        except WatchRefused as error:
+            refused = click.ClickException(str(error))
+            refused.exit_code = 2
+            raise refused from error
+    sys.exit(code)

@@ -763,10 +763,15 @@ def coverage_per_layout(db: Database) -> list[dict[str, Any]]:
             for field in ("articles", *COVERAGE_FIELDS)]
 
 
-def crawl_run_rows(db: Database) -> list[dict[str, Any]]:
+def crawl_run_rows(db: Database, after: int = 0) -> list[dict[str, Any]]:
+    """The crawl runs with an id above ``after`` (all by default), oldest first."""
     return list(db.query(
         "SELECT id, spider, started_at, finished_at, finish_reason, pages_fetched, articles_new,"
-        " articles_updated, errors FROM crawl_runs ORDER BY id"))
+        " articles_updated, errors FROM crawl_runs WHERE id > ? ORDER BY id", [after]))
+
+
+def last_crawl_run_id(db: Database) -> int:
+    return db.execute("SELECT coalesce(max(id), 0) FROM crawl_runs").fetchone()[0]
 
 
 def error_counts(db: Database) -> list[dict[str, Any]]:
