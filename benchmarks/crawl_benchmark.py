@@ -36,7 +36,7 @@ CARD = """<div class="boxtext">
 <a class="brand" href="/"><img src="/images/dwn.svg" alt="DWN"></a>
 <a class="section" href="/politik">Politik</a>
 <a class="title" href="{path}">Politik Meldung {number}</a>
-<div class="pubdate">20.01.2026</div>
+<div class="pubdate">{day}</div>
 <p class="snippet">Kurzfassung der Meldung {number} ...</p>
 </div>"""
 TEASER_GRID = re.compile(
@@ -55,6 +55,12 @@ def templates() -> list[tuple[str, str, bytes]]:
 
 
 def generate(root: Path, count: int) -> None:
+    write_listings(root, write_articles(root, count))
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /intern/\n", encoding="utf-8")
+
+
+def write_articles(root: Path, count: int) -> list[str]:
+    """``count`` article pages made from the fixture templates (``/800000/Meldung-0`` ...); their paths."""
     pages = templates()
     paths = []
     for number in range(count):
@@ -66,11 +72,19 @@ def generate(root: Path, count: int) -> None:
         target.write_bytes(body.replace(path.encode(), new_path.encode())
                            .replace(f'data-id="{old_id}"'.encode(), f'data-id="{new_id}"'.encode()))
         paths.append(new_path)
+    return paths
+
+
+def write_listings(root: Path, paths: list[str], days: dict[str, str] | None = None) -> None:
+    """The Politik front and its pages, ``CARDS_PER_PAGE`` cards each, listing ``paths`` in order;
+    each card dated ``days[path]`` (``DD.MM.YYYY``, default 20.01.2026)."""
     listing = (SITE / "politik.html").read_text(encoding="utf-8")
+    count = len(paths)
     page_count = -(-count // CARDS_PER_PAGE)
     for page in range(1, page_count + 1):
         chunk = paths[(page - 1) * CARDS_PER_PAGE:page * CARDS_PER_PAGE]
-        cards = "\n".join(CARD.format(path=path, number=path.rsplit("-", 1)[1]) for path in chunk)
+        cards = "\n".join(CARD.format(path=path, number=path.rsplit("-", 1)[1],
+                                      day=(days or {}).get(path, "20.01.2026")) for path in chunk)
         pager = (f'<a class="next" rel="next" href="/politik/page/{page + 1}/">Nächste Seite</a>'
                  if page < page_count else "")
         html = TEASER_GRID.sub(
@@ -78,7 +92,6 @@ def generate(root: Path, count: int) -> None:
         name = "politik.html" if page == 1 else f"politik/page/{page}.html"
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(html, encoding="utf-8")
-    (root / "robots.txt").write_text("User-agent: *\nDisallow: /intern/\n", encoding="utf-8")
 
 
 def child(mode: str, site: str, db: str) -> None:

@@ -411,7 +411,7 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str):
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="dwn.db", show_default=True,
               help="The SQLite file to keep current (created if missing).")
 @click.option("--every", default="15m", show_default=True, callback=_duration,
-              help="Time from the start of one cycle's wait to the next cycle: 30m, 1h, ...")
+              help="Pause between the end of one cycle and the start of the next: 30m, 1h, ...")
 @click.option("--retry", default="1m", show_default=True, callback=_duration,
               help="Wait after a failed cycle, doubled after each failure in a row (at most --every).")
 @click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many cycles [default: never].")

@@ -513,13 +513,14 @@ class Archive:
 _DUE_ARTICLES = """
 SELECT identity, url, age_basis, last_fetched_at FROM (
   SELECT identity, coalesce(canonical_url, url) AS url, coalesce(published_at, first_seen_at) AS age_basis,
-    last_fetched_at, (julianday(:now) - julianday(coalesce(published_at, first_seen_at))) * 86400.0 AS age,
-    (julianday(:now) - julianday(last_fetched_at)) * 86400.0 AS since_fetch
+    last_fetched_at, round((julianday(:now) - julianday(coalesce(published_at, first_seen_at))) * 86400.0) AS age,
+    round((julianday(:now) - julianday(last_fetched_at)) * 86400.0) AS since_fetch
   FROM articles)
 WHERE since_fetch >= CASE {tiers} END
 ORDER BY age_basis DESC
 """
-"""Due articles: the CASE gives the interval of the article's age tier (seconds), NULL past the last."""
+"""Due articles: the CASE gives the interval of the article's age tier (seconds), NULL past the last.
+Ages are rounded to whole seconds: julianday's fractions would make 15 minutes 899.9999 seconds."""
 
 _CLOSE_INTERRUPTED_RUN = """
 UPDATE crawl_runs SET

@@ -150,6 +150,7 @@ def test_due_articles_follow_the_tiers(tmp_path, make_article):
         4: (timedelta(days=1), timedelta(hours=3), True),
         5: (timedelta(days=3), timedelta(hours=25), True),
         6: (timedelta(days=20), timedelta(days=10), False),
+        7: (timedelta(hours=2), timedelta(minutes=15), True),
     }
     with Archive(tmp_path / "dwn.db") as archive:
         for article_id, (age, since, _) in cases.items():
