@@ -108,6 +108,8 @@ def summary_lines(result: CrawlResult) -> list[str]:
         f"{run['pages_fetched']} pages fetched, {run['listings']} listings stored.",
         f"Articles: {run['articles_new']} new, {run['articles_updated']} updated, "
         f"{run['articles_unchanged']} unchanged, {skipped} skipped as already stored.",
+        f"Revisits: {stats.get('dwn/articles_due_revisit', 0)} due by age (DWN_REVISIT), "
+        f"{stats.get('dwn/articles_due_listing', 0)} by a changed teaser on a listing.",
         f"Failed: {run['errors']} (see the errors table), "
         f"{stats.get('robotstxt/forbidden', 0)} forbidden by robots.txt, "
         f"{stats.get('offsite_guard/dropped', 0)} offsite requests dropped.",

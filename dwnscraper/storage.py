@@ -852,14 +852,15 @@ def changed_teasers(db: Database, teasers: list[Mapping[str, Any]]) -> set[str]:
     that always titles a card differently from its article would otherwise have it fetched on
     every crawl.
     """
-    shown = [(article_identity(teaser["url"]), teaser["headline"], teaser["published_on"])
-             for teaser in teasers if teaser["url"]]
-    shown = [row for row in shown if row[0] is not None][:SQL_VARIABLES // 3]
-    if not shown:
-        return set()
-    values = ", ".join("(?, ?, ?)" for _ in shown)
-    return {row[0] for row in db.execute(_CHANGED_TEASERS.format(values=values),
-                                         [value for row in shown for value in row])}
+    shown = [(identity, teaser["headline"], teaser["published_on"])
+             for teaser in teasers if teaser["url"] and (identity := article_identity(teaser["url"]))]
+    changed = set()
+    for start in range(0, len(shown), SQL_VARIABLES // 3):
+        chunk = shown[start:start + SQL_VARIABLES // 3]
+        values = ", ".join("(?, ?, ?)" for _ in chunk)
+        changed |= {row[0] for row in db.execute(_CHANGED_TEASERS.format(values=values),
+                                                 [value for row in chunk for value in row])}
+    return changed
 
 
 _CHANGED_TEASERS = """

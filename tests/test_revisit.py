@@ -25,7 +25,7 @@ from dwnscraper import LIVE_SITE
 from dwnscraper.mirror import MirrorServer
 from dwnscraper.parsing.urls import article_identity
 from dwnscraper.revisit import parse_duration, parse_policy
-from dwnscraper.storage import CHANGES_SQL, Archive
+from dwnscraper.storage import CHANGES_SQL, Archive, changed_teasers
 
 MORNING = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
 EVENING = MORNING + timedelta(hours=12)
@@ -254,3 +254,30 @@ def test_datasette_canned_query_gives_the_same_changes(editions):
         return response.json()["rows"]
 
     assert asyncio.run(get()) == json.loads(cli("changes", editions["db"], "--since", since).stdout)
+
+
+def test_listing_signal_compares_teasers_with_stored_articles(tmp_path, make_article, make_listing):
+    url = make_article()["canonical_url"]
+    stored = make_article()
+
+    def teaser(headline: str = stored["headline"], day: str = "2020-04-13", link: str = url) -> dict:
+        return {"position": 1, "sponsored": False, "section": "Politik", "headline": headline, "url": link,
+                "published_raw": None, "published_on": day, "snippet": None}
+
+    reworded = teaser("Erholung verzögert sich")
+    with Archive(tmp_path / "dwn.db") as archive:
+        raw = archive.add_raw_page(url=url, final_url=url, status=200, headers={}, body=b"x", fetched_at=MORNING)
+        archive.add_article(stored, raw, MORNING)
+        archive.flush()
+        signal = {"same": [teaser()], "older date": [teaser(day="2020-04-12")], "reworded": [reworded],
+                  "newer date": [teaser(day="2020-04-14")], "variant URL": [teaser("Neu", link=url + "?utm=1")],
+                  "not stored": [teaser("Neu", link=url.replace("503386", "503387"))], "no date": [teaser(day=None)]}
+        assert {name for name, teasers in signal.items() if changed_teasers(archive.db, teasers)} == {
+            "reworded", "newer date", "variant URL"}
+        listing_url = "https://deutsche-wirtschafts-nachrichten.de/politik"
+        page = archive.add_raw_page(url=listing_url, final_url=listing_url, status=200, headers={}, body=b"x",
+                                    fetched_at=EVENING)
+        archive.add_listing(make_listing(url=listing_url, teasers=[reworded]), page, EVENING)
+        archive.flush()
+        assert changed_teasers(archive.db, [reworded]) == set(), "a teaser seen on a listing before is no signal"
+        assert changed_teasers(archive.db, [teaser(day="2020-04-14")] * 200) == {"id:503386"}
