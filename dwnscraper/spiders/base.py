@@ -10,6 +10,7 @@ from scrapy import Request, Spider
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
+from sqlite_utils import Database
 from twisted.python.failure import Failure
 
 from dwnscraper.extensions import job_id
@@ -51,10 +52,13 @@ class DwnSpider(Spider):
     """
 
     revisits = False
+    archive_reader: Database | None = None
+    """A read-only connection for the listing signal, open while a ``revisits`` spider crawls."""
     known: set[str]
     known_before: set[str]
     requested: set[str]
     due: set[str]
+    skipped: set[str]
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -76,7 +80,7 @@ class DwnSpider(Spider):
         self.archive_reader = open_read_only(settings.get("DWN_DB")) if self.revisits else None
         self.due = {row["identity"] for row in revisit}
         self.crawler.stats.set_value("dwn/articles_due_revisit", len(revisit))
-        self.skipped: set[str] = set()
+        self.skipped = set()
         state = getattr(self, "state", {})
         self.requested = state.setdefault("requested_identities", set())
         for request in self.start_requests_for_site():
@@ -85,7 +89,7 @@ class DwnSpider(Spider):
             yield request
 
     def closed(self, reason: str) -> None:
-        if getattr(self, "archive_reader", None) is not None:
+        if self.archive_reader is not None:
             self.archive_reader.close()
 
     def start_requests_for_site(self) -> Iterable[Request]:
