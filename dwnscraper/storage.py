@@ -890,9 +890,11 @@ def article_revisions(db: Database, identity: str) -> list[dict[str, Any]]:
 
 
 def article_placements(db: Database, identity: str) -> list[dict[str, Any]]:
+    """The article's rows of ``teaser_placements``, from the view's own SELECT: an archive that no crawl
+    has migrated since the view was added (read commands do not migrate) gives them too."""
     return list(db.query(
-        "SELECT page_url, position, first_seen_at, last_seen_at, hours_seen, times_seen FROM teaser_placements"
-        " WHERE identity = ? ORDER BY first_seen_at, page_url, position", [identity]))
+        "SELECT page_url, position, first_seen_at, last_seen_at, hours_seen, times_seen"
+        f" FROM ({TEASER_PLACEMENTS_SQL}) WHERE identity = ? ORDER BY first_seen_at, page_url, position", [identity]))
 
 
 def _field_changed(field: str) -> str:

@@ -51,6 +51,10 @@ def duration_text(span: timedelta) -> str:
     return f"{seconds}s"
 
 
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 @dataclass
 class CrawlOutcome:
     spider: str
@@ -63,9 +67,10 @@ class CrawlOutcome:
                                                                            f"failed (exit {self.exit_code})")
         if self.exit_code in EXIT_STOPPED or self.exit_code < 0:
             state = f"stopped (exit {self.exit_code})"
-        runs = "; ".join(f"run {run['id']} {run['finish_reason'] or 'unfinished'}: {run['pages_fetched'] or 0} pages, "
-                         f"{run['articles_new'] or 0} new, {run['articles_updated'] or 0} updated, "
-                         f"{run['errors'] or 0} errors" for run in self.runs)
+        runs = "; ".join(f"run {run['id']} {run['finish_reason'] or 'unfinished'}: "
+                         f"{counted(run['pages_fetched'] or 0, 'page')}, {run['articles_new'] or 0} new, "
+                         f"{run['articles_updated'] or 0} updated, {counted(run['errors'] or 0, 'error')}"
+                         for run in self.runs)
         return f"{self.spider} {state}" + (f" ({runs})" if runs else "")
 
 
@@ -109,7 +114,7 @@ class Watch:
             if not done:
                 self.wake.wait(wait.total_seconds())
         if self.stop_signal is not None:
-            self.echo(f"Stopped by {signal.Signals(self.stop_signal).name} after {number} cycles.")
+            self.echo(f"Stopped by {signal.Signals(self.stop_signal).name} after {counted(number, 'cycle')}.")
             return 0
         return 0 if ok else 1
 
