@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
@@ -54,11 +56,19 @@ class DwnSpider(Spider):
     revisits = False
     archive_reader: Database | None = None
     """A read-only connection for the listing signal, open while a ``revisits`` spider crawls."""
+    now: Callable[[], datetime]
     known: set[str]
     known_before: set[str]
     requested: set[str]
     due: set[str]
     skipped: set[str]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """The spider with its clock (``DWN_NOW`` or the real time), which every fetched page is stamped by."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.now = crawl_clock(parse_now(crawler.settings.get("DWN_NOW")))
+        return spider
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -70,7 +80,6 @@ class DwnSpider(Spider):
         self.refresh = settings.getbool("DWN_REFRESH")
         self.full = settings.getbool("DWN_FULL")
         self.max_pages = settings.getint("DWN_MAX_PAGES")
-        self.now = crawl_clock(parse_now(settings.get("DWN_NOW")))
         with Archive(settings.get("DWN_DB")) as archive:
             self.known = archive.known_identities()
             jobdir = settings.get("JOBDIR")
