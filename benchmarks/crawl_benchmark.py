@@ -43,7 +43,7 @@ CARD = """<div class="boxtext">
 <a class="brand" href="/"><img src="/images/dwn.svg" alt="DWN"></a>
 <a class="section" href="/politik">Politik</a>
 <a class="title" href="{path}">Politik Meldung {number}</a>
-<div class="pubdate">20.01.2026</div>
+<div class="pubdate">{day}</div>
 <p class="snippet">Kurzfassung der Meldung {number} ...</p>
 </div>"""
 TEASER_GRID = re.compile(
@@ -83,6 +83,17 @@ def padded(html: str, size: int) -> str:
 def generate(root: Path, count: int, cards_per_page: int = CARDS_PER_PAGE, teasers: int = 0) -> None:
     """A mirror of ``count`` articles under ``/politik``. With ``teasers``, every page is grown to
     60-120 KB and each article ends in that many teaser cards linking other articles, as on the site."""
+    write_listings(root, write_articles(root, count, teasers), cards_per_page=cards_per_page, grown=bool(teasers))
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /intern/\n", encoding="utf-8")
+
+
+def card(path: str, day: str = "20.01.2026") -> str:
+    return CARD.format(path=path, number=path.rsplit("-", 1)[1], day=day)
+
+
+def write_articles(root: Path, count: int, teasers: int = 0) -> list[str]:
+    """``count`` article pages made from the fixture templates (``/800000/Meldung-0`` ...), each with
+    ``teasers`` cards and grown to 60-120 KB when ``teasers``; their paths."""
     pages = templates()
     paths = [f"/{800000 + number}/Meldung-{number}" for number in range(count)]
     for number, new_path in enumerate(paths):
@@ -90,28 +101,33 @@ def generate(root: Path, count: int, cards_per_page: int = CARDS_PER_PAGE, tease
         html = (body.replace(path.encode(), new_path.encode())
                 .replace(f'data-id="{old_id}"'.encode(), f'data-id="{800000 + number}"'.encode())).decode("utf-8")
         if teasers:
-            linked = [paths[(number + step) % count] for step in range(1, teasers + 1)]
-            cards = "\n".join(CARD.format(path=other, number=other.rsplit("-", 1)[1]) for other in linked)
+            cards = "\n".join(card(paths[(number + step) % count]) for step in range(1, teasers + 1))
             html = padded(TEASER_LIST.sub(lambda m, cards=cards: f"{m.group(1)}\n{cards}\n{m.group(2)}", html, 1),
                           realistic_size(number))
         target = root / f"{new_path.strip('/')}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
+    return paths
+
+
+def write_listings(root: Path, paths: list[str], days: dict[str, str] | None = None,
+                   cards_per_page: int = CARDS_PER_PAGE, grown: bool = False) -> None:
+    """The Politik front and its pages, ``cards_per_page`` cards each, listing ``paths`` in order;
+    each card dated ``days[path]`` (``DD.MM.YYYY``, default 20.01.2026); ``grown``: 60-120 KB a page."""
     listing = (SITE / "politik.html").read_text(encoding="utf-8")
-    page_count = -(-count // cards_per_page)
+    page_count = -(-len(paths) // cards_per_page)
     for page in range(1, page_count + 1):
         chunk = paths[(page - 1) * cards_per_page:page * cards_per_page]
-        cards = "\n".join(CARD.format(path=path, number=path.rsplit("-", 1)[1]) for path in chunk)
+        cards = "\n".join(card(path, (days or {}).get(path, "20.01.2026")) for path in chunk)
         pager = (f'<a class="next" rel="next" href="/politik/page/{page + 1}/">Nächste Seite</a>'
                  if page < page_count else "")
         html = TEASER_GRID.sub(
             lambda m, cards=cards, pager=pager: f"{m.group(1)}\n{cards}\n{m.group(2)}{pager}{m.group(3)}", listing)
-        if teasers:
+        if grown:
             html = padded(html, realistic_size(page))
         name = "politik.html" if page == 1 else f"politik/page/{page}.html"
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(html, encoding="utf-8")
-    (root / "robots.txt").write_text("User-agent: *\nDisallow: /intern/\n", encoding="utf-8")
 
 
 def child(mode: str, site: str, db: str) -> None:

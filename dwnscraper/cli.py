@@ -507,3 +507,115 @@ def stats(db: Path, by: str, fmt: str | None) -> None:
     for title, rows in tables.items():
         click.echo(title.replace("_", " ").capitalize() + ":")
         output.write_rows(list(rows[0]) if rows else ["none"], (tuple(row.values()) for row in rows), fmt, stdout)
+
+
+# -- following articles: history, changes, watch ---------------------------------------------------
+
+
+@main.command()
+@db_argument
+@click.argument("article")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]),
+              help="Output format [default: table on a terminal, json otherwise].")
+def history(db: Path, article: str, fmt: str | None) -> None:
+    """Show every revision of one article: fetch time, the fields that changed, a word diff of
+    headline, lead and body ([-old-]{+new+}), and where it stood on listing pages.
+
+    ARTICLE is the numeric article id, the identity (id:503386, wp:/2016/09/24/slug/) or any URL
+    of the article.
+
+    Example:
+
+        dwnscraper history dwn.db 503412
+    """
+    from dwnscraper.history import article_history, write_history
+
+    with read_only(db) as archive:
+        found = article_history(archive, article)
+    write_history(found, fmt or output.default_format(sys.stdout), sys.stdout)
+
+
+@main.command()
+@db_argument
+@click.option("--since", required=True, help="From this day (YYYY-MM-DD) or time (ISO 8601), inclusive.")
+@click.option("--until", help="Up to this day or time, exclusive [default: now].")
+@format_option
+def changes(db: Path, since: str, until: str | None, fmt: str | None) -> None:
+    """List the articles that got a new revision in a period, with the fields that changed.
+
+    Days and times without an offset are Europe/Berlin time.
+
+    Example:
+
+        dwnscraper changes dwn.db --since 2026-01-20 --until 2026-01-21
+    """
+    from dwnscraper.history import parse_moment, write_changes
+
+    period = []
+    for name, value in (("--since", since), ("--until", until)):
+        try:
+            period.append(parse_moment(value) if value else None)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint=f"'{name}'") from error
+    archive = _open(db)
+    try:
+        write_changes(archive, *period, fmt or output.default_format(sys.stdout), sys.stdout)
+    finally:
+        archive.close()
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str):
+    from dwnscraper.revisit import parse_duration
+
+    try:
+        span = parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+    if not span:
+        raise click.BadParameter(f"{param.name} must be longer than 0s.")
+    return span
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="dwn.db", show_default=True,
+              help="The SQLite file to keep current (created if missing).")
+@click.option("--every", default="15m", show_default=True, callback=_duration,
+              help="Pause between the end of one cycle and the start of the next: 30m, 1h, ...")
+@click.option("--retry", default="1m", show_default=True, callback=_duration,
+              help="Wait after a failed cycle, doubled after each failure in a row (at most --every).")
+@click.option("--cycles", type=click.IntRange(min=1), help="Stop after this many cycles [default: never].")
+@click.option("--mirror", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Serve this saved copy of the site on 127.0.0.1 and crawl it.")
+@click.option("--site", help="Crawl a copy of the site served at this address.")
+@click.option("--section", "sections", multiple=True, help="sections: only this section (repeatable).")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A setting for every crawl, as with crawl -s (repeatable).")
+def watch(db: Path, every, retry, cycles: int | None, mirror: Path | None, site: str | None,
+          sections: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Keep the archive current: crawl sections, then the feed, every --every until stopped.
+
+    Each cycle runs `dwnscraper crawl sections` and `dwnscraper crawl feed` as processes (new
+    articles and the ones the revisit policy makes due) and prints one line. A failed cycle is
+    retried after a backoff; SIGTERM or Ctrl-C lets the crawl running stop gracefully, then exits 0.
+
+    Example:
+
+        dwnscraper watch --db dwn.db --every 15m
+    """
+    from dwnscraper.crawl import MIRROR_SPEED, serving
+    from dwnscraper.watch import Watch, WatchRefused
+
+    if mirror and site:
+        raise click.UsageError("Give --mirror or --site, not both.")
+    with serving(mirror) as mirror_url:
+        settings = [*(f"{name}={value}" for name, value in MIRROR_SPEED.items() if mirror_url), *overrides]
+        arguments = [*(["--site", mirror_url or site] if mirror_url or site else []),
+                     *(argument for section in sections for argument in ("--section", section)),
+                     *(argument for item in settings for argument in ("-s", item))]
+        try:
+            code = Watch(db, arguments, every, retry, cycles, echo=click.echo).run()
+        except WatchRefused as error:
+            refused = click.ClickException(str(error))
+            refused.exit_code = 2
+            raise refused from error
+    sys.exit(code)

@@ -21,6 +21,7 @@ from scrapy.settings import Settings
 from dwnscraper.extensions import prepare_job, progress_mode
 from dwnscraper.lock import writer_lock
 from dwnscraper.mirror import MirrorServer
+from dwnscraper.revisit import parse_now, parse_policy
 from dwnscraper.storage import COVERAGE_FIELDS, Archive
 
 MIRROR_SPEED = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
@@ -76,7 +77,8 @@ def parse_setting(assignment: str) -> tuple[str, str]:
 
 
 def crawl_settings(options: Mapping[str, Any], overrides: Iterable[str] = (), mirror: bool = False) -> Settings:
-    """Project settings, then the command's options, then ``-s NAME=VALUE`` (which win)."""
+    """Project settings, then the command's options, then ``-s NAME=VALUE`` (which win); a bad
+    ``DWN_REVISIT`` or ``DWN_NOW`` is a ``ValueError`` saying what is wrong."""
     settings = Settings()
     settings.setmodule("dwnscraper.settings", priority="project")
     if mirror:
@@ -85,6 +87,8 @@ def crawl_settings(options: Mapping[str, Any], overrides: Iterable[str] = (), mi
     settings.setdict(dict(parse_setting(item) for item in overrides), priority="cmdline")
     if progress_mode(settings.get("DWN_PROGRESS")) == "tty" and settings.getpriority("LOG_LEVEL") < 40:
         settings.set("LOG_LEVEL", "WARNING", priority=OPTION_PRIORITY)
+    parse_policy(settings.get("DWN_REVISIT"))
+    parse_now(settings.get("DWN_NOW"))
     return settings
 
 
@@ -182,6 +186,8 @@ def summary_lines(result: CrawlResult) -> list[str]:
         f"{run['pages_fetched']} pages fetched, {run['listings']} listings stored.",
         f"Articles: {run['articles_new']} new, {run['articles_updated']} updated, "
         f"{run['articles_unchanged']} unchanged, {skipped} skipped as already stored.",
+        f"Revisits: {stats.get('dwn/articles_due_revisit', 0)} due by age (DWN_REVISIT), "
+        f"{stats.get('dwn/articles_due_listing', 0)} by a changed teaser on a listing.",
         f"Failed: {run['errors']} (see the errors table), "
         f"{stats.get('robotstxt/forbidden', 0)} forbidden by robots.txt, "
         f"{stats.get('offsite_guard/dropped', 0)} offsite requests dropped.",

@@ -23,12 +23,16 @@ Project settings (``DWN_*``):
   crawl of the live site without one stops before its first request.
 - ``DWN_RETRY_AFTER_MAX``: the longest ``Retry-After`` wait (seconds) honoured before a retry; a
   server asking for longer is not retried in this crawl.
+- ``DWN_REVISIT``: the revisit policy of ``sections`` and ``feed``, ``AGE:INTERVAL`` pairs (default
+  ``6h:15m,2d:2h,14d:1d``; empty: never revisit): see ``dwnscraper.revisit``.
+- ``DWN_NOW``: the crawl's clock, ISO 8601 with an offset (default: the real time); for tests.
 """
 
 import os
 
 from dwnscraper import LIVE_SITE
 from dwnscraper.preflight import PROJECT_AGENT
+from dwnscraper.revisit import DEFAULT_POLICY as DEFAULT_REVISIT_POLICY
 
 BOT_NAME = "dwnscraper"
 
@@ -104,3 +108,5 @@ DWN_PROGRESS = "auto"
 DWN_PROGRESS_INTERVAL = 10.0
 DWN_RETRY_AFTER_MAX = 120.0
 DWN_CONTACT = os.environ.get("DWN_CONTACT", "")
+DWN_REVISIT = DEFAULT_REVISIT_POLICY
+DWN_NOW = None

@@ -53,6 +53,13 @@ Tables (the read side that ``query``, ``search``, ``export``, ``reparse`` and ``
 ``errors`` -- ``id`` (pk), ``crawl_run_id``, ``url``, ``stage`` (``discover``: a URL given to
     fetch that is not an article's, ``download``, ``http``, ``parse``, ``validate``), ``message``,
     ``raw_page_id`` (null when nothing was fetched), ``occurred_at``.
+
+View ``teaser_placements`` -- how long each article stood on which listing page at which position,
+    from the teasers of every listing page fetched: one row per ``identity`` + ``page_url`` (the
+    listing page as fetched, e.g. ``.../politik/page/2/``) + ``position``, with ``first_seen_at``
+    and ``last_seen_at`` (the first and last fetch of that page showing the article there),
+    ``hours_seen`` (the time between the two) and ``times_seen`` (fetches of the page showing it
+    there). Teaser boxes on article pages are not placements.
 """
 
 from __future__ import annotations
@@ -80,6 +87,8 @@ import nh3
 import zstandard
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from dwnscraper.revisit import RevisitPolicy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 """DWN's time zone: the site prints Berlin wall time, and its days are Berlin days."""
@@ -200,6 +209,20 @@ def m003_articles_published_on(db: Database) -> None:
     db.conn.executemany("UPDATE articles SET published_on = ? WHERE identity = ?",
                         [(berlin_day(published_at), identity) for identity, published_at in rows])
     db["articles"].create_index(["published_on"])
+
+
+TEASER_PLACEMENTS_SQL = """
+SELECT identity, page_url, position, min(seen_at) AS first_seen_at, max(seen_at) AS last_seen_at,
+  round((julianday(max(seen_at)) - julianday(min(seen_at))) * 24, 1) AS hours_seen, count(*) AS times_seen
+FROM teasers WHERE page_kind = 'listing' AND identity IS NOT NULL
+GROUP BY identity, page_url, position
+""".strip()
+
+
+@migrations()
+def m004_teaser_placements(db: Database) -> None:
+    """The view ``teaser_placements`` over the listing teasers (see the module docstring)."""
+    db.create_view("teaser_placements", TEASER_PLACEMENTS_SQL)
 
 
 def utc_now() -> datetime:
@@ -510,6 +533,15 @@ class Archive:
         return bool(self._pending_raw or self._pending_articles or self._pending_listings
                     or self._teaser_pages or self._pending_errors)
 
+    def due_articles(self, policy: RevisitPolicy, now: datetime) -> list[dict[str, Any]]:
+        """The stored articles the revisit policy makes due at ``now`` (see ``dwnscraper.revisit``):
+        identity, URL, age basis (``published_at``, else ``first_seen_at``) and last fetch."""
+        if not policy:
+            return []
+        tiers = " ".join(f"WHEN age < {age.total_seconds()!r} THEN {interval.total_seconds()!r}"
+                         for age, interval in policy)
+        return list(self.db.query(_DUE_ARTICLES.format(tiers=tiers), {"now": _iso(now)}))
+
     def coverage(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per layout, the number of articles fetched in ``run_id`` and the share having each field."""
         shares = coverage_columns("{share}")
@@ -530,6 +562,18 @@ class Archive:
         for row in self.db["raw_pages"].rows_where(where, where_args, order_by="id"):
             yield raw_page_from_row(row)
 
+
+_DUE_ARTICLES = """
+SELECT identity, url, age_basis, last_fetched_at FROM (
+  SELECT identity, coalesce(canonical_url, url) AS url, coalesce(published_at, first_seen_at) AS age_basis,
+    last_fetched_at, round((julianday(:now) - julianday(coalesce(published_at, first_seen_at))) * 86400.0) AS age,
+    round((julianday(:now) - julianday(last_fetched_at)) * 86400.0) AS since_fetch
+  FROM articles)
+WHERE since_fetch >= CASE {tiers} END
+ORDER BY age_basis DESC
+"""
+"""Due articles: the CASE gives the interval of the article's age tier (seconds), NULL past the last.
+Ages are rounded to whole seconds: julianday's fractions would make 15 minutes 899.9999 seconds."""
 
 _CLOSE_INTERRUPTED_RUN = """
 UPDATE crawl_runs SET
@@ -1002,10 +1046,15 @@ def coverage_per_layout(db: Database) -> list[dict[str, Any]]:
             for field in ("articles", *COVERAGE_FIELDS)]
 
 
-def crawl_run_rows(db: Database) -> list[dict[str, Any]]:
+def crawl_run_rows(db: Database, after: int = 0) -> list[dict[str, Any]]:
+    """The crawl runs with an id above ``after`` (all by default), oldest first."""
     return list(db.query(
         "SELECT id, spider, started_at, finished_at, finish_reason, pages_fetched, articles_new,"
-        " articles_updated, errors FROM crawl_runs ORDER BY id"))
+        " articles_updated, errors FROM crawl_runs WHERE id > ? ORDER BY id", [after]))
+
+
+def last_crawl_run_id(db: Database) -> int:
+    return db.execute("SELECT coalesce(max(id), 0) FROM crawl_runs").fetchone()[0]
 
 
 def error_counts(db: Database) -> list[dict[str, Any]]:
@@ -1048,12 +1097,14 @@ def find_article(db: Database, reference: str) -> dict[str, Any]:
 
 
 def article_revisions(db: Database, identity: str) -> list[dict[str, Any]]:
-    """Every stored revision of an article, the first included: number, fetch time, page and URL fetched."""
-    return list(db.query(
+    """Every stored revision of an article, the first included, oldest first: number, fetch time, crawl
+    run, page and URL fetched, content hash and the record (the parse output) decoded."""
+    return [{**row, "record": json.loads(row["record"])} for row in db.query(
         "SELECT article_revisions.id, article_revisions.revision, article_revisions.fetched_at,"
-        " article_revisions.raw_page_id,"
-        " raw_pages.url FROM article_revisions LEFT JOIN raw_pages ON raw_pages.id = article_revisions.raw_page_id"
-        " WHERE identity = ? ORDER BY revision", [identity]))
+        " article_revisions.crawl_run_id, article_revisions.raw_page_id, raw_pages.url,"
+        " article_revisions.content_hash, article_revisions.record"
+        " FROM article_revisions LEFT JOIN raw_pages ON raw_pages.id = article_revisions.raw_page_id"
+        " WHERE identity = ? ORDER BY revision", [identity])]
 
 
 def teasers_with_links(db: Database, raw_page_id: int) -> list[dict[str, Any]]:
@@ -1136,3 +1187,67 @@ def listing_record(row: Mapping[str, Any], teasers: list[dict[str, Any]]) -> dic
     return {"kind": "listing", "listing": row["listing"], "url": row["url"], "section": row["section"],
             "page": row["page"], "next_page": row["next_page"], "warnings": json.loads(row["warnings"]),
             "teasers": teasers}
+
+
+# -- following articles: the listing signal, revisions, changes, placements --------------------------
+
+def changed_teasers(db: Database, teasers: list[Mapping[str, Any]]) -> set[str]:
+    """Identities of stored articles that a listing's ``teasers`` show with another headline than the
+    stored one, or a newer date (``published_on`` after the day of the stored update or publication).
+
+    A teaser seen before on a listing page with the same headline and date is no signal: a site
+    that always titles a card differently from its article would otherwise have it fetched on
+    every crawl.
+    """
+    shown = [(identity, teaser["headline"], teaser["published_on"])
+             for teaser in teasers if teaser["url"] and (identity := url_identity(teaser["url"]))]
+    changed = set()
+    for start in range(0, len(shown), SQL_VARIABLES // 3):
+        chunk = shown[start:start + SQL_VARIABLES // 3]
+        values = ", ".join("(?, ?, ?)" for _ in chunk)
+        changed |= {row[0] for row in db.execute(_CHANGED_TEASERS.format(values=values),
+                                                 [value for row in chunk for value in row])}
+    return changed
+
+
+_CHANGED_TEASERS = """
+WITH shown(identity, headline, shown_on) AS (VALUES {values})
+SELECT DISTINCT shown.identity FROM shown JOIN articles ON articles.identity = shown.identity
+WHERE (shown.headline <> articles.headline
+       OR shown.shown_on > substr(coalesce(articles.updated_at, articles.published_at), 1, 10))
+  AND NOT EXISTS (SELECT 1 FROM teasers WHERE teasers.identity = shown.identity AND teasers.page_kind = 'listing'
+                  AND teasers.headline IS shown.headline AND teasers.published_on IS shown.shown_on)
+"""
+
+
+def article_placements(db: Database, identity: str) -> list[dict[str, Any]]:
+    """The article's rows of ``teaser_placements``, from the view's own SELECT: an archive that no crawl
+    has migrated since the view was added (read commands do not migrate) gives them too."""
+    return list(db.query(
+        "SELECT page_url, position, first_seen_at, last_seen_at, hours_seen, times_seen"
+        f" FROM ({TEASER_PLACEMENTS_SQL}) WHERE identity = ? ORDER BY first_seen_at, page_url, position", [identity]))
+
+
+def _field_changed(field: str) -> str:
+    return (f"CASE WHEN json_extract(new.record, '$.{field}') IS NOT json_extract(old.record, '$.{field}')"
+            f" THEN ', {field}' ELSE '' END")
+
+
+CHANGES_SQL = f"""
+SELECT new.identity, new.revision, new.fetched_at, json_extract(new.record, '$.headline') AS headline,
+  substr({' || '.join(_field_changed(field) for field in CONTENT_FIELDS)}, 3) AS changed_fields,
+  coalesce(json_extract(new.record, '$.canonical_url'), json_extract(new.record, '$.url')) AS url
+FROM article_revisions AS new
+JOIN article_revisions AS old ON old.identity = new.identity AND old.revision = new.revision - 1
+WHERE julianday(new.fetched_at) >= julianday(:since)
+  AND (coalesce(:until, '') = '' OR julianday(new.fetched_at) < julianday(:until))
+ORDER BY new.fetched_at, new.identity
+""".strip()
+"""The articles that got a new revision in a period: ``:since`` (inclusive) to ``:until`` (exclusive,
+empty: no end), ISO 8601 times; the fields that changed from the revision before, comma-separated.
+``dwnscraper changes`` and the Datasette canned query ``changes`` run this same statement."""
+
+
+def revision_changes(db: Database, since: str, until: str | None) -> tuple[list[str], sqlite3.Cursor]:
+    cursor = db.execute(CHANGES_SQL, {"since": since, "until": until})
+    return [column[0] for column in cursor.description], cursor

@@ -32,8 +32,9 @@ def test_schema_is_created_by_recorded_migrations(tmp_path):
     db = Database(tmp_path / "dwn.db")
     assert {"raw_pages", "articles", "article_revisions", "listings", "teasers", "crawl_runs",
             "errors", "articles_fts"} <= set(db.table_names())
-    assert [row["name"] for row in db["_sqlite_migrations"].rows] == ["m001_initial", "m002_articles_body_html",
-                                                                       "m003_articles_published_on"]
+    assert [row["name"] for row in db["_sqlite_migrations"].rows] == [
+        "m001_initial", "m002_articles_body_html", "m003_articles_published_on", "m004_teaser_placements"]
+    assert db.view_names() == ["teaser_placements"]
     assert db.journal_mode == "wal"
 
 

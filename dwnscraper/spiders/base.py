@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, UsageError
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
+from sqlite_utils import Database
 from twisted.python.failure import Failure
 
 from dwnscraper.extensions import StoppedBeforeFetch
 from dwnscraper.items import FetchedPage, FetchFailure, PageRole
+from dwnscraper.parsing import parse_page
 from dwnscraper.parsing.urls import LIVE_HOST, article_identity, is_article_url
 from dwnscraper.preflight import CrawlRefused, check_crawl
-from dwnscraper.storage import Archive
+from dwnscraper.revisit import crawl_clock, parse_now, parse_policy
+from dwnscraper.storage import Archive, changed_teasers, open_read_only
 
 SITE_LINKS = LinkExtractor(allow_domains=[LIVE_HOST], unique=True)
 """Every link to the live site (``www.`` included) on a page."""
@@ -56,11 +60,28 @@ class DwnSpider(Spider):
     articles stored by a run that was stopped or killed before the end of its listings, or seen in
     another listing, never end pagination early, so the next run, resumed or not, walks on until it
     meets what a finished run saw there.
+
+    Spiders that follow the news (``revisits``) also fetch the stored articles that are due: by the
+    revisit policy ``DWN_REVISIT`` when the crawl starts, and by the listing signal when a listing
+    shows a stored article with another headline or a newer date (``storage.changed_teasers``).
     """
 
+    revisits = False
+    archive_reader: Database | None = None
+    """A read-only connection for the listing signal, open while a ``revisits`` spider crawls."""
+    now: Callable[[], datetime]
     known: set[str]
     walked_past: dict[str, set[str]]
     requested: set[str]
+    due: set[str]
+    skipped: set[str]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """The spider with its clock (``DWN_NOW`` or the real time), which every fetched page is stamped by."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.now = crawl_clock(parse_now(crawler.settings.get("DWN_NOW")))
+        return spider
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -88,10 +109,22 @@ class DwnSpider(Spider):
             self.walked_past = {}
             for url, identities in archive.identities_walked_past().items():
                 self.walked_past.setdefault(listing_of(url), set()).update(identities)
+            revisit = archive.due_articles(parse_policy(settings.get("DWN_REVISIT")), self.now()) \
+                if self.revisits and not self.refresh else []
+        self.archive_reader = open_read_only(settings.get("DWN_DB")) if self.revisits else None
+        self.due = {row["identity"] for row in revisit}
+        self.crawler.stats.set_value("dwn/articles_due_revisit", len(revisit))
+        self.skipped = set()
         state = getattr(self, "state", {})
         self.requested = state.setdefault("requested_identities", set())
         for request in self.start_requests_for_site():
             yield request
+        for request in self.article_requests(row["url"] for row in revisit):
+            yield request
+
+    def closed(self, reason: str) -> None:
+        if self.archive_reader is not None:
+            self.archive_reader.close()
 
     def start_requests_for_site(self) -> Iterable[Request]:
         raise NotImplementedError
@@ -101,13 +134,14 @@ class DwnSpider(Spider):
                        cb_kwargs=cb_kwargs, meta={"dwn_requested_url": url, "dwn_role": role})
 
     def article_request(self, url: str) -> Request | None:
-        """A request for an article URL, or ``None`` if it is stored or already requested."""
+        """A request for an article URL, or ``None`` if it is stored (and not due) or already requested."""
         identity = article_identity(url)
         if identity in self.requested:
             return None
-        if identity in self.known and not self.refresh:
-            self.crawler.stats.inc_value("dwn/articles_skipped_known")
-            self.requested.add(identity)
+        if identity in self.known and not self.refresh and identity not in self.due:
+            if identity not in self.skipped:
+                self.crawler.stats.inc_value("dwn/articles_skipped_known")
+                self.skipped.add(identity)
             return None
         self.requested.add(identity)
         return self.page_request(url, "article")
@@ -126,6 +160,18 @@ class DwnSpider(Spider):
         walked = self.walked_past.get(listing, set())
         return bool(urls) and all(article_identity(url) in walked for url in urls)
 
+    def listing_signal(self, response: Response) -> set[str]:
+        """The stored articles this listing shows changed (another headline, a newer date), now due
+        whatever their age. The listing is parsed here too (a few milliseconds, on few pages): the
+        pipeline's parse comes after the spider has decided what to request."""
+        if self.archive_reader is None or self.refresh:
+            return set()
+        record = parse_page(response.body, response.url, self.now())
+        changed = changed_teasers(self.archive_reader, record.get("teasers", []))
+        self.due |= changed
+        self.crawler.stats.inc_value("dwn/articles_due_listing", len(changed - self.requested))
+        return changed
+
     def fetched(self, response: Response) -> FetchedPage:
         return FetchedPage(
             url=response.meta.get("dwn_requested_url", response.url),
@@ -133,7 +179,7 @@ class DwnSpider(Spider):
             status=response.status,
             headers=header_dict(response),
             body=response.body,
-            fetched_at=datetime.now(UTC),
+            fetched_at=self.now(),
             role=response.meta.get("dwn_role", "article"),
             flags=list(response.flags),
         )
@@ -156,4 +202,4 @@ class DwnSpider(Spider):
             reason = f"cancelled while receiving the body (Scrapy cancels bodies over DOWNLOAD_MAXSIZE, {limit} bytes)"
         self.logger.error("Could not fetch %s: %s", request.url, reason)
         yield FetchFailure(url=request.meta.get("dwn_requested_url", request.url),
-                           message=f"{failure.type.__name__}: {reason}", fetched_at=datetime.now(UTC))
+                           message=f"{failure.type.__name__}: {reason}", fetched_at=self.now())

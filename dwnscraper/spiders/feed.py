@@ -39,9 +39,11 @@ def feed_links(body: bytes, url: str) -> list[str]:
 
 
 class FeedSpider(DwnSpider):
-    """Fetch ``/feed/`` (stored raw, not parsed) and every article it links that is not stored yet."""
+    """Fetch ``/feed/`` (stored raw, not parsed), every article it links that is not stored yet and
+    the stored articles the revisit policy makes due."""
 
     name = "feed"
+    revisits = True
 
     def start_requests_for_site(self) -> Iterable[Request]:
         yield self.page_request(f"{LIVE_SITE}/feed/", "feed", self.parse_feed)

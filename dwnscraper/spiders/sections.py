@@ -18,11 +18,13 @@ class SectionsSpider(DwnSpider):
 
     ``-a sections=Politik,finanzen`` picks sections, as printed or as slugs, in any case (an unknown
     one is refused); a listing path below a section or tag works too (``thema/europa``).
-    A section stops paginating at a page whose articles a finished run saw on its pages before
-    (unless ``DWN_FULL``) or after ``DWN_MAX_PAGES`` pages.
+    A section stops paginating at a page whose articles a finished run saw on its pages before and
+    whose teasers show none of them changed (unless ``DWN_FULL``), or after ``DWN_MAX_PAGES`` pages.
+    Stored articles that are due (``DWN_REVISIT``, the listing signal) are fetched again.
     """
 
     name = "sections"
+    revisits = True
 
     def __init__(self, sections: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -42,8 +44,9 @@ class SectionsSpider(DwnSpider):
         if response.status != 200:
             return
         articles = self.article_links(response)
+        changed = self.listing_signal(response)
         yield from self.article_requests(articles)
-        if self.all_known(articles, listing_of(response.url)) and not self.full:
+        if self.all_known(articles, listing_of(response.url)) and not changed and not self.full:
             self.logger.info("Stopping %s at page %d: every article on it is stored", section, page)
             return
         if self.max_pages and page >= self.max_pages:
