@@ -285,6 +285,21 @@ def test_the_user_agent_names_the_contact(tmp_path, mirror, contact, agent):
 # -- other commands ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("arguments", "sentence"), [
+    (["--site", "127.0.0.1:8000"], "The site '127.0.0.1:8000' is not a web address; give it with its scheme"),
+    (["--site", "http://127.0.0.1:9", "-s", "DWN_PARSE_WORKERS=abc"],
+     "The setting DWN_PARSE_WORKERS must be a whole number, 0 or more, not 'abc'."),
+    (["--site", "http://127.0.0.1:9", "-s", "DWN_COMMIT_INTERVAL=-1"],
+     "The setting DWN_COMMIT_INTERVAL must be a number of seconds, 0 or more, not '-1'."),
+    (["--site", "http://127.0.0.1:9", "-s", "DWN_PROGRESS=loud"],
+     "The setting DWN_PROGRESS must be one of auto, tty, log, off, not 'loud'."),
+])
+def test_a_bad_site_or_setting_is_refused_before_the_crawl(tmp_path, arguments, sentence):
+    done = run("crawl", "--db", str(tmp_path / "dwn.db"), *arguments, cwd=tmp_path)
+    refused(done, sentence)
+    assert not (tmp_path / "dwn.db").exists()
+
+
 def test_serve_fixtures_on_a_port_in_use(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -222,8 +222,7 @@ def test_history_of_an_unknown_article_is_one_sentence(editions):
     done = cli("history", editions["db"], "https://example.org/1/x")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "Error: The archive holds no article 'https://example.org/1/x': give its numeric id, its identity "
-        "(id:503386) or a URL of it."]
+        "Error: The archive holds no article 'https://example.org/1/x'; give its id, identity or URL."]
 
 
 def test_changes_lists_the_revised_articles_of_a_period(editions):
