@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -454,9 +454,16 @@ def reparse(source: Path, check: bool, jobs: int | None) -> None:
         archive = _open(source)
         page_ids = storage.reparse_page_ids(archive)
         archive.close()
+        from dwnscraper.crawl import LOCKED
+        from dwnscraper.lock import ArchiveLocked, writer_lock
+
         try:
-            with output.progress(len(page_ids), "Reparsing") as advance:
+            with (nullcontext() if check else writer_lock(source, holder="a reparse")), \
+                    output.progress(len(page_ids), "Reparsing") as advance:
                 report, written = reparse_archive(source, page_ids, jobs=jobs, check=check, advance=advance)
+        except ArchiveLocked as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(LOCKED)
         except sqlite3.Error as error:
             raise click.ClickException(f"The archive {source} could not be updated: {error}.") from error
         lines = report.archive_lines()

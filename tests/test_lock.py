@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,3 +99,18 @@ def test_the_lock_is_reentrant_in_its_process_and_released_by_the_last_user(tmp_
         assert other_process_tries(db) == "REFUSED\n"
     assert lock_path(db).read_text(encoding="utf-8") == ""
     assert other_process_tries(db) == "TAKEN\n"
+
+
+def test_reparse_of_an_archive_respects_the_writer_lock(tmp_path, crawled):
+    db = tmp_path / "dwn.db"
+    shutil.copy(crawled, db)
+    command = [sys.executable, "-m", "dwnscraper", "reparse", str(db), "-j", "1"]
+    with holding(db) as process:
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        checked = subprocess.run([*command, "--check"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 3
+    assert refused.stderr.startswith(f"Error: {db} is being written by a sections crawl (pid {process.pid}, ")
+    assert "Traceback" not in refused.stderr
+    assert checked.returncode == 0, checked.stderr
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
