@@ -464,6 +464,9 @@ def reparse(source: Path, check: bool, jobs: int | None) -> None:
         except ArchiveLocked as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(LOCKED)
+        except KeyboardInterrupt:
+            raise click.ClickException("Reparse stopped by Ctrl-C; the records updated before it are kept, "
+                                       "and running it again finishes the rest.") from None
         except sqlite3.Error as error:
             raise click.ClickException(f"The archive {source} could not be updated: {error}.") from error
         lines = report.archive_lines()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import threading
 import time
 from functools import cache
@@ -56,7 +57,10 @@ def end_with_process(pid: int) -> None:
     """Parse worker initializer: end this worker when process ``pid`` (the crawl) ends.
 
     A crawl killed with SIGKILL cannot shut its pool down, and its workers would wait for work forever.
+    Ctrl-C reaches every process of the terminal's group: the crawl stops itself and then its pool, so
+    the worker ignores SIGINT instead of dying with a traceback in the middle of a page.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_after, args=(pid,), name="dwn-parent-watch", daemon=True).start()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -167,6 +168,14 @@ def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def start_worker(initializer: Callable[..., None] | None, *initargs: Any) -> None:
+    """Pool worker initializer: ignore SIGINT, then run ``initializer``. Ctrl-C reaches every process of
+    the terminal's group; the command stops the pool, and a worker must not die with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer:
+        initializer(*initargs)
+
+
 def run_chunks(task: Callable[[list[Any]], list[PageResult]], chunks: Iterable[list[Any]], jobs: int,
                initializer: Callable[..., None] | None = None, initargs: tuple = ()) -> Iterator[list[PageResult]]:
     """Run ``task`` over ``chunks`` on ``jobs`` processes, yielding results in order.
@@ -181,7 +190,7 @@ def run_chunks(task: Callable[[list[Any]], list[PageResult]], chunks: Iterable[l
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(jobs, context, initializer, initargs) as pool:
+    with ProcessPoolExecutor(jobs, context, start_worker, (initializer, *initargs)) as pool:
         window: deque[Future] = deque()
         for chunk in chunks:
             window.append(pool.submit(task, chunk))

@@ -62,9 +62,10 @@ def requested(server: FaultServer, path: str, since: int = 0) -> Callable[[], bo
 
 @contextmanager
 def crawling(argv: list[str], cwd: Path) -> Iterator[subprocess.Popen]:
-    """A crawl process in the background, its output in files; killed if still running at the end."""
+    """A crawl process in the background, its output in files; killed if still running at the end. It leads
+    a process group of its own, with its parse workers, as a command started in a terminal does."""
     with (cwd / f"crawl-{time.monotonic_ns()}.out").open("w+") as out, \
-            subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd) as process:
+            subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True) as process:
         try:
             yield process
         finally:
@@ -220,17 +221,20 @@ def test_a_forced_double_ctrl_c_exits_4_with_counts_and_the_run_closed(server, t
 
 
 def test_one_ctrl_c_stops_a_polite_crawl_sending_nothing_more(server, tmp_path):
-    """Polite settings (a delay between requests, AutoThrottle): after one Ctrl-C no request is sent,
-    what came back is stored, and the exit status says the crawl stopped before the end."""
+    """Polite settings (a delay between requests, AutoThrottle): after one Ctrl-C (SIGINT to the process
+    group, as a terminal sends it, so the parse worker gets it too) no request is sent, what came back is
+    stored, no process prints a traceback, and the exit status says the crawl stopped before the end."""
     db = tmp_path / "dwn.db"
     argv = [sys.executable, "-m", "dwnscraper", "crawl", "--site", server.url, "--db", str(db),
             "-s", "DWN_PROGRESS=log", "-s", "DOWNLOAD_DELAY=0.5", "-s", "AUTOTHROTTLE_START_DELAY=0.5"]
     earlier = len(server.hits)
     with crawling(argv, tmp_path) as process:
         wait_for(lambda: len(server.hits) - earlier >= 6, process, "6 requests were made")
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)
         signalled = len(server.hits)
         assert process.wait(timeout=DEADLINE_SECONDS) == 4
+    output = "".join(path.read_text() for path in tmp_path.glob("crawl-*.out"))
+    assert "Traceback" not in output, output[-3000:]
     after = server.hits[signalled:]
     assert len(after) <= 1, f"requests sent after Ctrl-C: {after}"
     pages = [hit for hit in server.hits[earlier:] if hit.path != "/robots.txt"]
