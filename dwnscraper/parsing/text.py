@@ -120,10 +120,12 @@ class Page:
 
     def string(self, element) -> str:
         """The element's text (its text nodes but those of scripts and styles inside it), once per element."""
-        if element not in self._strings:
+        string = self._strings.get(element)  # one lookup where the answer is known: most calls
+        if string is None:
             code_inside = element in self._code_holders
-            self._strings[element] = "".join(_TEXT_BUT_CODE(element)) if code_inside else string_value(element)
-        return self._strings[element]
+            string = "".join(_TEXT_BUT_CODE(element)) if code_inside else string_value(element)
+            self._strings[element] = string
+        return string
 
     @cached_property
     def _code_holders(self) -> set:
@@ -153,9 +155,10 @@ class Page:
 
     def text_of(self, element) -> str:
         """:func:`text_of`, computed once per element."""
-        if element not in self._texts:
-            self._texts[element] = clean(self.string(element))
-        return self._texts[element]
+        text = self._texts.get(element)
+        if text is None:
+            text = self._texts[element] = clean(self.string(element))
+        return text
 
     @cached_property
     def _classed(self) -> dict:
