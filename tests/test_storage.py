@@ -41,7 +41,7 @@ def test_schema_is_created_by_recorded_migrations(tmp_path):
 def test_reopening_applies_no_migration_twice(tmp_path):
     for _ in range(2):
         Archive(tmp_path / "dwn.db").open().close()
-    assert Database(tmp_path / "dwn.db")["_sqlite_migrations"].count == 3
+    assert Database(tmp_path / "dwn.db")["_sqlite_migrations"].count == 4
 
 
 def test_article_row_carries_contract_fields(archive, make_article):
