@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from dwnscraper.storage import PreparedArticle
 
 PageRole = Literal["article", "listing", "feed"]
 
@@ -15,7 +18,8 @@ class FetchedPage:
 
     ``role`` is what the spider fetched the page as; the pipelines fill in ``raw_page_id`` (after
     storing the raw page), ``record`` (the parse output of ``dwnscraper/schema/parse-output.md``) and
-    ``contract_violation`` (where the record breaks the contract's schema; ``None`` when it does not).
+    ``contract_violation`` (where the record breaks the contract's schema; ``None`` when it does not)
+    and, for an article, ``prepared`` (``storage.prepare_article`` of the record, made in the parse worker).
     """
 
     url: str
@@ -29,6 +33,7 @@ class FetchedPage:
     raw_page_id: int | None = None
     record: dict[str, Any] | None = field(default=None, repr=False)
     contract_violation: str | None = None
+    prepared: PreparedArticle | None = field(default=None, repr=False)
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""What the parse workers run, in processes beside the crawl: parse a page and check the record
-against the contract, end with the crawl.
+"""What the parse workers run, in processes beside the crawl: parse a page, check the record against
+the contract and prepare an article's row, end with the crawl.
 
 This module imports no Scrapy (nor anything of the crawl's), so a worker process starts in a fraction
 of the time: the forkserver preloads it, and each worker loads nothing more before its first page.
@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from dwnscraper.parsing import parse_page
+from dwnscraper.storage import PreparedArticle, prepare_article
 
 KINDS = ("article", "listing")
 """The record kinds the crawl parses pages into."""
@@ -46,11 +47,15 @@ def contract_violation(record: dict) -> str | None:
     return f"The parse output breaks the contract at {where}: {problem.message}"
 
 
-def parse_and_check(body: bytes, url: str, fetched_at: Any, headers: dict[str, str]) -> tuple[dict, str | None]:
+def parse_and_check(body: bytes, url: str, fetched_at: Any,
+                    headers: dict[str, str]) -> tuple[dict, str | None, PreparedArticle | None]:
     """The parse pipeline's job, run in a worker process: parse the page, check the record against the
-    contract's schema (both CPU work, so the reactor's process does neither)."""
+    contract's schema and, for an article that meets it, prepare its row (``storage.prepare_article``):
+    all CPU work, so the reactor's thread does none of it."""
     record = parse_page(body, url, fetched_at, headers)
-    return record, contract_violation(record)
+    violation = contract_violation(record)
+    prepared = prepare_article(record) if record["kind"] == "article" and violation is None else None
+    return record, violation, prepared
 
 
 def end_with_process(pid: int) -> None:

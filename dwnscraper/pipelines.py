@@ -27,7 +27,7 @@ from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.lock import ArchiveLocked, writer_lock
 from dwnscraper.parseworker import end_with_process, parse_and_check, warm_up
 from dwnscraper.parsing.urls import article_identity
-from dwnscraper.storage import Archive
+from dwnscraper.storage import Archive, PreparedArticle
 
 logger = logging.getLogger(__name__)
 
@@ -219,12 +219,12 @@ class ParsePipeline(_ArchiveUser):
             return item
         arguments = (item.body, item.final_url, item.fetched_at, item.headers)
         parsed = parse_and_check(*arguments) if self.pool is None else await self._parse_in_pool(arguments)
-        item.record, item.contract_violation = parsed
+        item.record, item.contract_violation, item.prepared = parsed
         if item.record["kind"] == "error":
             raise self.fail(item, "parse", item.record["error"])
         return item
 
-    async def _parse_in_pool(self, arguments: tuple) -> tuple[dict, str | None]:
+    async def _parse_in_pool(self, arguments: tuple) -> tuple[dict, str | None, PreparedArticle | None]:
         try:
             return await asyncio.wrap_future(self.pool.submit(parse_and_check, *arguments))
         except BrokenProcessPool:
@@ -265,7 +265,10 @@ class StorePipeline(_ArchiveUser):
         if item.record is None:
             raise DropItem(f"{item.url} is archived raw, not parsed", log_level="DEBUG")
         owner = self.owner
-        store = owner.archive.add_article if item.record["kind"] == "article" else owner.archive.add_listing
-        store(item.record, item.raw_page_id, item.fetched_at, crawl_run_id=owner.run_id)
+        if item.record["kind"] == "article":
+            owner.archive.add_article(item.record, item.raw_page_id, item.fetched_at, crawl_run_id=owner.run_id,
+                                      prepared=item.prepared)
+        else:
+            owner.archive.add_listing(item.record, item.raw_page_id, item.fetched_at, crawl_run_id=owner.run_id)
         owner.publish_counts()
         return item.record

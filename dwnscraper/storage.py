@@ -312,7 +312,7 @@ class Archive:
         self.counts: Counter[str] = Counter()
         self._next_raw_id = 1
         self._pending_raw: list[dict[str, Any]] = []
-        self._pending_articles: list[tuple[dict[str, Any], int, str, int | None]] = []
+        self._pending_articles: list[tuple[PreparedArticle, int, str, int | None]] = []
         self._pending_listings: list[dict[str, Any]] = []
         self._pending_teasers: list[dict[str, Any]] = []
         self._teaser_pages: set[int] = set()
@@ -402,8 +402,10 @@ class Archive:
         return raw_id
 
     def add_article(self, record: Mapping[str, Any], raw_page_id: int, fetched_at: datetime | str,
-                    crawl_run_id: int | None = None) -> None:
-        self._pending_articles.append((dict(record), raw_page_id, _iso(fetched_at), crawl_run_id))
+                    crawl_run_id: int | None = None, prepared: PreparedArticle | None = None) -> None:
+        """Queue a parsed article; ``prepared`` is ``prepare_article(record)`` when the caller made it."""
+        self._pending_articles.append((prepared or prepare_article(record), raw_page_id, _iso(fetched_at),
+                                       crawl_run_id))
         self._add_teasers(record, raw_page_id, "article", fetched_at)
         self._maybe_flush()
 
@@ -472,12 +474,11 @@ class Archive:
     def _flush_articles(self) -> None:
         if not self._pending_articles:
             return
-        latest = self._current_versions({article_identity_of(record) for record, *_ in self._pending_articles})
+        latest = self._current_versions({prepared.identity for prepared, *_ in self._pending_articles})
         rows: dict[str, dict[str, Any]] = {}
         revisions = []
-        for record, raw_page_id, fetched_at, run_id in self._pending_articles:
-            identity = article_identity_of(record)
-            digest = content_hash(record)
+        for prepared, raw_page_id, fetched_at, run_id in self._pending_articles:
+            identity, digest = prepared.identity, prepared.content_hash
             previous = latest.get(identity)
             if previous is None:
                 outcome, revision, first_seen = "new", 1, fetched_at
@@ -489,10 +490,9 @@ class Archive:
             if outcome != "unchanged":
                 revisions.append({"identity": identity, "revision": revision, "content_hash": digest,
                                   "fetched_at": fetched_at, "raw_page_id": raw_page_id,
-                                  "crawl_run_id": run_id, "record": _json(record)})
+                                  "crawl_run_id": run_id, "record": prepared.record_json})
             latest[identity] = {"content_hash": digest, "revision": revision, "first_seen_at": first_seen}
-            rows[identity] = _article_row(record, identity, digest, revision, raw_page_id,
-                                          first_seen, fetched_at, run_id)
+            rows[identity] = _article_row(prepared, revision, raw_page_id, first_seen, fetched_at, run_id)
         self.db["articles"].upsert_all(rows.values(), pk="identity")
         if revisions:
             self.db["article_revisions"].insert_all(revisions)
@@ -613,11 +613,28 @@ def raw_page_from_row(row: Mapping[str, Any]) -> RawPage:
                    headers=json.loads(row["headers"]), fetched_at=row["fetched_at"], body=raw_page_body(row))
 
 
-def _article_row(record: Mapping[str, Any], identity: str, digest: str, revision: int,
-                 raw_page_id: int, first_seen_at: str, fetched_at: str, run_id: int | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PreparedArticle:
+    """What storing a parsed article costs in CPU, done ahead (``prepare_article``): the crawl does it in
+    the parse worker, beside the parse, so that its reactor thread only queues and inserts rows."""
+
+    identity: str
+    content_hash: str
+    columns: dict[str, Any]
+    """The ``articles`` columns that come from the record alone (see ``_article_row``)."""
+    record_json: str
+    """The record as ``article_revisions.record`` stores it."""
+
+
+def prepare_article(record: Mapping[str, Any]) -> PreparedArticle:
+    """The record's identity, content hash, row columns and JSON: pure, so it can run in any process."""
+    return PreparedArticle(identity=article_identity_of(record), content_hash=content_hash(record),
+                           columns=_article_columns(record), record_json=_json(record))
+
+
+def _article_columns(record: Mapping[str, Any]) -> dict[str, Any]:
     image = record.get("image") or {}
     return {
-        "identity": identity,
         "article_id": record["article_id"],
         "url": record["url"],
         "canonical_url": record["canonical_url"],
@@ -642,8 +659,16 @@ def _article_row(record: Mapping[str, Any], identity: str, digest: str, revision
         "paywalled": record["paywalled"],
         "word_count": record["word_count"],
         "warnings": _json(record["warnings"]),
+    }
+
+
+def _article_row(prepared: PreparedArticle, revision: int, raw_page_id: int, first_seen_at: str,
+                 fetched_at: str, run_id: int | None) -> dict[str, Any]:
+    return {
+        "identity": prepared.identity,
+        **prepared.columns,
         "revision": revision,
-        "content_hash": digest,
+        "content_hash": prepared.content_hash,
         "raw_page_id": raw_page_id,
         "first_seen_at": first_seen_at,
         "last_fetched_at": fetched_at,

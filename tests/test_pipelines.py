@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from dwnscraper.parseworker import contract_violation, parse_and_check
+from dwnscraper.storage import content_hash
+
+PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 
 
 def test_a_record_within_the_contract_has_no_violation(make_article):
@@ -17,5 +23,18 @@ def test_a_record_breaking_the_contract_is_named_in_a_sentence(make_article):
 
 
 def test_the_worker_job_parses_and_checks(make_article):
-    record, violation = parse_and_check(b"", "https://deutsche-wirtschafts-nachrichten.de/503386", None, {})
-    assert record["kind"] == "error" and violation is None
+    record, violation, prepared = parse_and_check(b"", "https://deutsche-wirtschafts-nachrichten.de/503386", None, {})
+    assert record["kind"] == "error" and violation is None and prepared is None
+
+
+def test_the_worker_job_prepares_an_article_row():
+    page = PAGES / "current" / "amp-copy-weltwirtschaft"
+    meta = json.loads(page.with_suffix(".meta.json").read_text(encoding="utf-8"))
+    record, violation, prepared = parse_and_check(page.with_suffix(".html").read_bytes(), meta["url"],
+                                                  meta["fetched_at"], {})
+    assert violation is None
+    assert prepared.identity == "id:718604"
+    assert prepared.content_hash == content_hash(record)
+    assert json.loads(prepared.record_json) == record
+    assert prepared.columns["body_text"] == "\n\n".join(block["text"] for block in record["body"])
+    assert prepared.columns["body_html"].startswith(f"<p>{record['body'][0]['text']}")
