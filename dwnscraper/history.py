@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.text import Text
@@ -22,7 +21,6 @@ from sqlite_utils import Database
 from dwnscraper import storage
 from dwnscraper.output import write_rows
 
-BERLIN = ZoneInfo("Europe/Berlin")
 DIFFED_FIELDS = ("headline", "lead", "body")
 CONTEXT_WORDS = 8
 """Unchanged words shown in text around a change; longer unchanged runs are cut to "…"."""
@@ -87,7 +85,7 @@ def parse_moment(text: str) -> str:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
         raise ValueError(f"{text!r} is not a day (YYYY-MM-DD) or an ISO 8601 time.") from error
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)).isoformat()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=storage.BERLIN)).isoformat()
 
 
 def write_changes(db: Database, since: str, until: str | None, fmt: str, stream: TextIO) -> int:
