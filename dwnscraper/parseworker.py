@@ -1,5 +1,5 @@
-"""What the parse workers run, in processes beside the crawl: parse a page, check the record against
-the contract and prepare an article's row, end with the crawl.
+"""What the parse workers run, in processes beside the crawl (:mod:`dwnscraper.workerpool`): parse a
+page, check the record against the contract and prepare an article's row.
 
 This module imports no Scrapy (nor anything of the crawl's), so a worker process starts in a fraction
 of the time: the forkserver preloads it, and each worker loads nothing more before its first page.
@@ -8,11 +8,6 @@ of the time: the forkserver preloads it, and each worker loads nothing more befo
 from __future__ import annotations
 
 import json
-import os
-import select
-import signal
-import threading
-import time
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -73,38 +68,6 @@ def parse_and_check(body: bytes, url: str, fetched_at: Any,
     violation = contract_violation(record)
     prepared = prepare_article(record) if record["kind"] == "article" and violation is None else None
     return record, violation, prepared
-
-
-def end_with_process(pid: int) -> None:
-    """Parse worker initializer: end this worker when process ``pid`` (the crawl) ends.
-
-    A crawl killed with SIGKILL cannot shut its pool down, and its workers would wait for work forever.
-    Ctrl-C reaches every process of the terminal's group: the crawl stops itself and then its pool, so
-    the worker ignores SIGINT instead of dying with a traceback in the middle of a page.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_after, args=(pid,), name="dwn-parent-watch", daemon=True).start()
-
-
-def _exit_after(pid: int) -> None:
-    try:
-        process = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        while _alive(pid):
-            time.sleep(1)
-    else:
-        select.select([process], [], [])
-    os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def warm_up() -> None:

@@ -6,13 +6,7 @@ becomes an ``errors`` row and a log line, and the crawl goes on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import multiprocessing
-import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from typing import Any, Self
 
@@ -25,15 +19,12 @@ from dwnscraper.crawl import coverage_failures, coverage_lines
 from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.lock import ArchiveLocked, writer_lock
-from dwnscraper.parseworker import end_with_process, parse_and_check, warm_up
+from dwnscraper.parseworker import parse_and_check
 from dwnscraper.parsing.urls import article_identity
 from dwnscraper.storage import Archive, PreparedArticle
+from dwnscraper.workerpool import WorkerLost, WorkerPool
 
 logger = logging.getLogger(__name__)
-
-GIL_SWITCH_INTERVAL = 0.0005
-"""Seconds a thread holds the GIL while another waits for it, in a crawl that parses in workers (see
-``ParsePipeline._start_pool``)."""
 
 EXPECTED_KIND = {"article": "article", "listing": "listing"}
 """Page role -> the record kind its parse must give; feed pages are archived, not parsed."""
@@ -184,35 +175,18 @@ class ParsePipeline(_ArchiveUser):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: WorkerPool | None = None
 
     def open_spider(self) -> None:
-        self._start_pool()
+        workers = self.crawler.settings.getint("DWN_PARSE_WORKERS")
+        if workers > 0:
+            self.pool = WorkerPool(workers, job="dwnscraper.parseworker:parse_and_check",
+                                   warm_up="dwnscraper.parseworker:warm_up")
 
     def close_spider(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown()
+            self.pool.close()
             self.pool = None
-
-    def _start_pool(self) -> None:
-        """Start the workers now, while the crawl fetches robots.txt and its first pages: a worker that
-        started at the first page would keep every page waiting for its start (about a second).
-
-        Pages go to the workers and records come back through two threads of this process, which wait
-        for the GIL while the reactor's thread parses responses and stores pages. At Python's default
-        switch interval (5 ms) each page waited up to twice that between its worker and the reactor,
-        and the worker, fed no more than two pages ahead, sat idle: ``GIL_SWITCH_INTERVAL`` hands the
-        GIL over sooner.
-        """
-        workers = self.crawler.settings.getint("DWN_PARSE_WORKERS")
-        if workers > 0:
-            sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["dwnscraper.parseworker"])
-            self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=end_with_process,
-                                            initargs=(os.getpid(),))
-            for _ in range(workers):
-                self.pool.submit(warm_up)
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
         if item.role not in EXPECTED_KIND:
@@ -226,11 +200,9 @@ class ParsePipeline(_ArchiveUser):
 
     async def _parse_in_pool(self, arguments: tuple) -> tuple[dict, str | None, PreparedArticle | None]:
         try:
-            return await asyncio.wrap_future(self.pool.submit(parse_and_check, *arguments))
-        except BrokenProcessPool:
-            logger.error("A parse worker died; starting new workers and parsing %s here", arguments[1])
-            self.pool.shutdown(wait=False)
-            self._start_pool()
+            return await self.pool.run(*arguments)
+        except WorkerLost:
+            logger.error("A parse worker died; parsing %s here", arguments[1])
             return parse_and_check(*arguments)
 
 

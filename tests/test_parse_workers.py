@@ -1,35 +1,125 @@
-"""Parse workers: the crawl parses in worker processes that never outlive it."""
+"""Parse workers: processes fed by the crawl's event loop, which answer, fail loudly and never outlive
+the crawl."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
-WORKER = """
-import sys, time
-from dwnscraper.parseworker import end_with_process
-end_with_process(int(sys.argv[1]))
-print("watching", flush=True)
-time.sleep(60)
+import pytest
+
+from dwnscraper.workerpool import WorkerLost, WorkerPool
+
+CRAWL = """
+import asyncio, sys
+from dwnscraper.workerpool import WorkerPool
+
+async def main():
+    pool = WorkerPool(1, job="operator:add", warm_up="gc:collect")
+    assert await pool.run(1, 2) == 3
+    print(pool.workers[0].process.pid, flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
 """
 
 
-def test_a_worker_ends_when_its_crawl_is_killed() -> None:
-    crawl = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(crawl.pid)], stdout=subprocess.PIPE, text=True)
-    with crawl, worker:
+def run(coroutine_function):
+    return asyncio.run(coroutine_function())
+
+
+def ended(pid: int) -> bool:
+    """Whether process ``pid`` is gone or a zombie (ended, not yet reaped by whoever adopted it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in {"Z", "X"}
+
+
+def test_workers_answer_in_any_order_of_arrival() -> None:
+    async def main():
+        pool = WorkerPool(2, job="operator:mul", warm_up="gc:collect")
         try:
-            assert worker.stdout.readline() == "watching\n"
+            return await asyncio.gather(*(pool.run(number, 3) for number in range(50)))
+        finally:
+            pool.close()
+
+    assert run(main) == [number * 3 for number in range(50)]
+
+
+def test_an_exception_in_the_job_reaches_the_caller() -> None:
+    async def main():
+        pool = WorkerPool(1, job="operator:truediv", warm_up="gc:collect")
+        try:
+            with pytest.raises(ZeroDivisionError):
+                await pool.run(1, 0)
+            return await pool.run(6, 3)
+        finally:
+            pool.close()
+
+    assert run(main) == 2
+
+
+def test_a_worker_that_dies_fails_its_page_and_is_replaced() -> None:
+    async def main():
+        pool = WorkerPool(1, job="os:_exit", warm_up="gc:collect")
+        try:
+            first = pool.workers[0].process
+            with pytest.raises(WorkerLost):
+                await pool.run(3)
+            assert first.wait(10) == 3
+            assert pool.workers[0].process is not first
+            with pytest.raises(WorkerLost):
+                await pool.run(4)
+        finally:
+            pool.close()
+
+    run(main)
+
+
+def test_closing_the_pool_ends_its_workers_at_once() -> None:
+    async def main():
+        pool = WorkerPool(2, job="operator:add", warm_up="gc:collect")
+        await asyncio.gather(pool.run(1, 1), pool.run(2, 2))
+        processes = [worker.process for worker in pool.workers]
+        started = time.monotonic()
+        pool.close()
+        return processes, time.monotonic() - started
+
+    processes, seconds = run(main)
+    assert [process.returncode for process in processes] == [0, 0]
+    assert seconds < 2
+
+
+def test_a_worker_ends_when_its_crawl_is_killed() -> None:
+    crawl = subprocess.Popen([sys.executable, "-c", CRAWL], stdout=subprocess.PIPE, text=True)
+    with crawl:
+        try:
+            worker = int(crawl.stdout.readline())
+            assert not ended(worker)
             crawl.kill()
             crawl.wait()
-            assert worker.wait(timeout=10) == 0
+            deadline = time.monotonic() + 10
+            while not ended(worker) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert ended(worker)
         finally:
-            for process in (crawl, worker):
-                process.kill()
+            crawl.kill()
 
 
-def test_a_worker_whose_crawl_is_already_gone_ends_at_once() -> None:
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    worker = subprocess.run([sys.executable, "-c", WORKER, str(gone.pid)], capture_output=True, text=True, timeout=10)
-    assert worker.returncode == 0
+def test_ctrl_c_in_the_terminal_does_not_reach_a_worker() -> None:
+    async def main():
+        pool = WorkerPool(1, job="operator:add", warm_up="gc:collect")
+        try:
+            worker = pool.workers[0].process
+            assert await pool.run(1, 2) == 3
+            assert os.getpgid(worker.pid) != os.getpgid(0)
+        finally:
+            pool.close()
+
+    run(main)
