@@ -1,5 +1,5 @@
 """What the parse workers run, in processes beside the crawl (:mod:`dwnscraper.workerpool`): parse a
-page, check the record against the contract and prepare an article's row.
+page, check the record against the contract, prepare an article's row and pack the raw body.
 
 This module imports no Scrapy (nor anything of the crawl's), so a worker process starts in a fraction
 of the time: the forkserver preloads it, and each worker loads nothing more before its first page.
@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema_rs
 
 from dwnscraper.parsing import parse_page
-from dwnscraper.storage import PreparedArticle, prepare_article
+from dwnscraper.storage import PackedBody, PreparedArticle, pack_body, prepare_article
 
 KINDS = ("article", "listing")
 """The record kinds the crawl parses pages into."""
@@ -59,15 +59,24 @@ def contract_violation(record: dict) -> str | None:
     return f"The parse output breaks the contract at {where}: {problem.message}"
 
 
-def parse_and_check(body: bytes, url: str, fetched_at: Any,
-                    headers: dict[str, str]) -> tuple[dict, str | None, PreparedArticle | None]:
+class PreparedPage(NamedTuple):
+    """A fetched page made ready to store: its record, where the record breaks the contract (``None``
+    where it does not), an article's row (``storage.prepare_article``) and the packed body."""
+
+    record: dict
+    violation: str | None
+    article: PreparedArticle | None
+    body: PackedBody
+
+
+def prepare_page(body: bytes, url: str, fetched_at: Any, headers: dict[str, str]) -> PreparedPage:
     """The parse pipeline's job, run in a worker process: parse the page, check the record against the
-    contract's schema and, for an article that meets it, prepare its row (``storage.prepare_article``):
-    all CPU work, so the reactor's thread does none of it."""
+    contract's schema, prepare an article's row when it meets it, and compress and hash the body for its
+    raw page (``storage.pack_body``): all CPU work, so the reactor's thread does none of it."""
     record = parse_page(body, url, fetched_at, headers)
     violation = contract_violation(record)
-    prepared = prepare_article(record) if record["kind"] == "article" and violation is None else None
-    return record, violation, prepared
+    article = prepare_article(record) if record["kind"] == "article" and violation is None else None
+    return PreparedPage(record, violation, article, pack_body(body))
 
 
 def warm_up() -> None:

@@ -19,9 +19,9 @@ from dwnscraper.crawl import coverage_failures, coverage_lines
 from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.lock import ArchiveLocked, writer_lock
-from dwnscraper.parseworker import parse_and_check
+from dwnscraper.parseworker import PreparedPage, prepare_page
 from dwnscraper.parsing.urls import article_identity
-from dwnscraper.storage import Archive, PreparedArticle
+from dwnscraper.storage import Archive
 from dwnscraper.workerpool import WorkerLost, WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ class ParsePipeline(_ArchiveUser):
     def open_spider(self) -> None:
         workers = self.crawler.settings.getint("DWN_PARSE_WORKERS")
         if workers > 0:
-            self.pool = WorkerPool(workers, job="dwnscraper.parseworker:parse_and_check",
+            self.pool = WorkerPool(workers, job="dwnscraper.parseworker:prepare_page",
                                    warm_up="dwnscraper.parseworker:warm_up")
 
     def close_spider(self) -> None:
@@ -192,18 +192,19 @@ class ParsePipeline(_ArchiveUser):
         if item.role not in EXPECTED_KIND:
             return item
         arguments = (item.body, item.final_url, item.fetched_at, item.headers)
-        parsed = parse_and_check(*arguments) if self.pool is None else await self._parse_in_pool(arguments)
-        item.record, item.contract_violation, item.prepared = parsed
+        prepared = prepare_page(*arguments) if self.pool is None else await self._parse_in_pool(arguments)
+        item.record, item.contract_violation, item.prepared = prepared.record, prepared.violation, prepared.article
+        self.owner.archive.packed(item.raw_page_id, prepared.body)
         if item.record["kind"] == "error":
             raise self.fail(item, "parse", item.record["error"])
         return item
 
-    async def _parse_in_pool(self, arguments: tuple) -> tuple[dict, str | None, PreparedArticle | None]:
+    async def _parse_in_pool(self, arguments: tuple) -> PreparedPage:
         try:
             return await self.pool.run(*arguments)
         except WorkerLost:
             logger.error("A parse worker died; parsing %s here", arguments[1])
-            return parse_and_check(*arguments)
+            return prepare_page(*arguments)
 
 
 class ValidatePipeline(_ArchiveUser):
