@@ -519,7 +519,7 @@ class Archive:
         """
         columns = list(rows[0])
         names = ", ".join(f"[{column}]" for column in columns)
-        sql = f"INSERT {verb} INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))})"
+        sql = f"INSERT {verb + ' ' if verb else ''}INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))})"
         if upsert is not None:
             updates = ", ".join(f"[{column}] = excluded.[{column}]" for column in columns if column != upsert)
             sql += f" ON CONFLICT([{upsert}]) DO UPDATE SET {updates}"

@@ -237,5 +237,7 @@ def _function(name: str) -> Callable[..., Any]:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 4 or not sys.argv[3].isdigit():
+        sys.exit("A parse worker is started by the crawl: python -m dwnscraper.workerpool MODULE:JOB MODULE:WARM_UP FD")
     job, warm_up, descriptor = sys.argv[1:]
     serve(socket.socket(fileno=int(descriptor)), _function(job), _function(warm_up))

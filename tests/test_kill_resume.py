@@ -105,7 +105,7 @@ def stop_while_answering(path: str, signum: int) -> Callable[[FaultServer, Path,
 
 KILL_POINTS = {
     "fetching": kill_while_fetching,
-    "database write": kill_inside('INSERT INTO "article_revisions"', 2),
+    "database write": kill_inside('INSERT INTO [article_revisions]', 2),
     "final report": kill_inside('update "crawl_runs" set "finished_at"', 1),
 }
 STOPS = {f"{signal.Signals(signum).name} while {where}": stop_while_answering(path, signum)
@@ -113,7 +113,7 @@ STOPS = {f"{signal.Signals(signum).name} while {where}": stop_while_answering(pa
          for where, path in (("page 1 of a listing is answered", PAGE_1), ("page 2 is answered", PAGE_2))}
 """Graceful stops: Scrapy closes the spider; page 2 (or its article) in flight is stored, what was
 queued is not fetched in this run."""
-IN_TURN = [kill_while_fetching, kill_inside('INSERT INTO "article_revisions"', 1), KILL_POINTS["final report"]]
+IN_TURN = [kill_while_fetching, kill_inside('INSERT INTO [article_revisions]', 1), KILL_POINTS["final report"]]
 """The kills of one crawl resumed after each. After the first kill, the held page at least is left
 to store, so the write to kill in is the first batch of articles."""
 
