@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from dwnscraper.extensions import prepare_job, progress_mode
@@ -53,6 +53,8 @@ class CrawlResult:
     resumable: bool = False
     crashed: bool = False
     """The crawl ended with an exception (in a spider, a pipeline or an extension), not a stop."""
+    locked: bool = False
+    """Another crawl held the archive's writer lock, so this one closed before it began."""
 
     @property
     def ok(self) -> bool:
@@ -64,6 +66,8 @@ class CrawlResult:
 
     @property
     def exit_code(self) -> int:
+        if self.locked:
+            return LOCKED
         if self.stopped:
             return STOPPED_RESUMABLE if self.resumable else STOPPED
         return FAILED if self.failures else OK
@@ -107,8 +111,6 @@ def run_crawl(spider: str, settings: Settings, spider_args: Mapping[str, Any],
     ``ArchiveLocked``), so that a refused crawl does no work at all; then the ``--resume`` job
     directory is checked (``StaleJob``) and renewed if its crawl finished, which ``tell`` reports.
     """
-    from dwnscraper.pipelines import RawPagePipeline
-
     db_path = Path(settings.get("DWN_DB"))
     with writer_lock(db_path, holder=f"a {spider} crawl", wait=settings.getfloat("DWN_LOCK_WAIT")):
         jobdir = settings.get("JOBDIR")
@@ -120,19 +122,36 @@ def run_crawl(spider: str, settings: Settings, spider_args: Mapping[str, Any],
         running = process.crawl(crawler, **{key: value for key, value in spider_args.items() if value is not None})
         running.addErrback(lambda failure: crashes.append(f"{failure.type.__name__}: {failure.getErrorMessage()}"))
         process.start()
-        with suppress(RuntimeError):  # no engine: the crawl never began
-            crawler.get_item_pipeline(RawPagePipeline).release()
-        stats = crawler.stats.get_stats()
-        run = None
-        if "dwn/crawl_run_id" in stats:
-            with Archive(db_path) as archive:
-                run = archive.run(stats["dwn/crawl_run_id"])
-                answered = archive.pages_answered(run["id"])
+        return crawl_result(crawler, crashes)
+
+
+def crawl_result(crawler: Crawler, crashes: list[str]) -> CrawlResult:
+    """What a crawler that ran judges of itself (``verdict``), once its process is done: ``dwnscraper crawl``
+    and ``scrapy crawl`` (``dwnscraper.commands.crawl``) exit with its ``exit_code``.
+
+    First the archive and its lock are let go (a forced stop left them open).
+    """
+    from dwnscraper.pipelines import RawPagePipeline
+
+    settings = crawler.settings
+    db_path = Path(settings.get("DWN_DB"))
+    jobdir = bool(settings.get("JOBDIR"))
+    with suppress(RuntimeError):  # no engine: the crawl never began
+        crawler.get_item_pipeline(RawPagePipeline).release()
+    stats = crawler.stats.get_stats()
+    if stats.get("finish_reason") == "archive_locked":
+        return CrawlResult(run=None, stats=stats, db_path=db_path, locked=True,
+                           failures=["Another crawl is writing the archive (see the log above)."])
+    run = None
+    if "dwn/crawl_run_id" in stats:
+        with Archive(db_path) as archive:
+            run = archive.run(stats["dwn/crawl_run_id"])
+            answered = archive.pages_answered(run["id"])
     if crashes:
         return CrawlResult(run=run, stats=stats, failures=[f"The crawl failed ({crashes[0]})."], db_path=db_path,
                            crashed=True)
-    failures = verdict(run, answered if run else 0, stats, settings.getdict("DWN_COVERAGE_THRESHOLDS"), bool(jobdir))
-    return CrawlResult(run=run, stats=stats, failures=failures, db_path=db_path, resumable=bool(jobdir))
+    failures = verdict(run, answered if run else 0, stats, settings.getdict("DWN_COVERAGE_THRESHOLDS"), jobdir)
+    return CrawlResult(run=run, stats=stats, failures=failures, db_path=db_path, resumable=jobdir)
 
 
 def verdict(run: Mapping[str, Any] | None, answered: int, stats: Mapping[str, Any],

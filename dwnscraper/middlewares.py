@@ -74,6 +74,14 @@ class SiteMirrorMiddleware:
         return response.replace(url=live)
 
 
+class _OneLine(logging.Filter):
+    """Log a record without its traceback: the message names the failure already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 class EveryWaiterRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, with robots.txt obeyed by every request that waited for it.
 
@@ -81,7 +89,16 @@ class EveryWaiterRobotsTxtMiddleware(RobotsTxtMiddleware):
     Deferred with ``maybe_deferred_to_future``, whose callback hands the first waiter the parser and
     leaves ``None`` to the next ones, which then count as allowed: a crawl starting (or resuming) with
     many requests fetched pages robots.txt disallows. Each waiter here gets its own Deferred.
+
+    Scrapy logs a robots.txt that could not be fetched (a site down) with the traceback of the
+    connection error; here it is the one line naming the error.
     """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        robots_logger = logging.getLogger(RobotsTxtMiddleware.__module__)
+        if not any(isinstance(known, _OneLine) for known in robots_logger.filters):
+            robots_logger.addFilter(_OneLine())
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         pending = self._parsers.get(urlparse_cached(request).netloc)

@@ -38,6 +38,7 @@ BOT_NAME = "dwnscraper"
 
 SPIDER_MODULES = ["dwnscraper.spiders"]
 NEWSPIDER_MODULE = "dwnscraper.spiders"
+COMMANDS_MODULE = "dwnscraper.commands"
 
 ADDONS = {}
 

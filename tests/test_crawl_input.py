@@ -240,6 +240,16 @@ def test_crawl_output_holds_exactly_the_stored_records(crawled):
     assert {record["kind"] for record in exported} == {"article", "listing"}
 
 
+def test_scrapy_crawl_exits_as_dwnscraper_crawl_when_every_request_fails(tmp_path):
+    db = tmp_path / "dwn.db"
+    done = run("crawl", "feed", "-s", "DWN_SITE=http://127.0.0.1:9", "-s", f"DWN_DB={db}", *FAST, cwd=tmp_path,
+               scrapy=True)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "ERROR: Every request failed: no page was fetched, with 1 failures in the errors table; is the site down" \
+        in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_scrapy_crawl_o_writes_the_records(tmp_path, mirror):
     db, items = tmp_path / "dwn.db", tmp_path / "items.jsonl"
     done = run("crawl", "sections", "-a", "sections=Finanzen", "-s", f"DWN_SITE={mirror.url}", "-s", f"DWN_DB={db}",

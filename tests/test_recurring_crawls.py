@@ -104,6 +104,7 @@ def test_scrapy_crawl_from_the_repository_respects_the_lock(server, tmp_path):
         runs_before = rows(db, "SELECT id FROM crawl_runs")
         scrapy = run([sys.executable, "-m", "scrapy", "crawl", "feed", "-s", f"DWN_DB={db}",
                       "-s", f"DWN_SITE={server.url}", "-s", "DWN_PROGRESS=log"], REPO)
+        assert scrapy.returncode == 3, scrapy.stderr[-2000:]
         assert f"{db} is being written by a sections crawl (pid {first.pid}, started " in scrapy.stderr
         assert "Spider closed (archive_locked)" in scrapy.stderr
         assert rows(db, "SELECT id FROM crawl_runs") == runs_before
