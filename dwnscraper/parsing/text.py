@@ -60,7 +60,8 @@ class Page:
         self.fetched_at = fetched_at
         """When the page was fetched: what its relative dates (``vor 3 Stunden``) count back from."""
         self.selected: dict = {}
-        """Each :class:`Selector`'s answer, by ``(selector, context element)``."""
+        """Each :class:`Selector`'s answer, by ``(selector, context element)``, and other answers about an element
+        asked again, by ``(the function asking, element)``."""
         self._strings: dict = {}
         self._texts: dict = {}
         self._absolute: dict = {}
