@@ -158,7 +158,7 @@ def _shows_legacy_cue(page: Page) -> bool:
     XPath :data:`_LEGACY_CUES`, a walk over every text node of the page.
     """
     return any(_LEGACY_CUE in text for text in page.shown_after) or (
-        _LEGACY_CUE in page.text and bool(_LEGACY_CUES(page.document))
+        page.mentions_outside_scripts(_LEGACY_CUE) and bool(_LEGACY_CUES(page.document))
     )
 
 

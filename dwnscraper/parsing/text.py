@@ -252,11 +252,6 @@ class Page:
         ]
 
     @cached_property
-    def text(self) -> str:
-        """The string value of the whole document, scripts included: whatever any text node holds is in it."""
-        return _STRING(self.document)
-
-    @cached_property
     def _shown_parts(self) -> list[tuple[object, str]]:
         """:attr:`shown_text` in pieces: ``(element, its string value)`` for each element below the root's children
         but scripts and styles, ``(None, text)`` for the text around them."""
@@ -295,6 +290,15 @@ class Page:
         """False when no text node outside scripts and styles holds any of ``phrases``: an XPath for those finds
         nothing."""
         return any(phrase in self.shown_text for phrase in phrases)
+
+    def mentions_outside_scripts(self, phrase: str) -> bool:
+        """False when no text node outside scripts holds ``phrase`` (a style's may).
+
+        :attr:`shown_text` and the styles' texts (a style holds nothing but text) hold every such text node whole:
+        no string of the whole page, scripts and styles included, is made for it (a large one, which takes fresh
+        memory from the system).
+        """
+        return self.mentions(phrase) or any(phrase in (style.text or "") for style in self.by_tag["style"])
 
 
 class Selector:
