@@ -125,14 +125,19 @@ def detect_layout(page: Page) -> Layout | None:
 
 
 def _has_article_signals(page: Page, metadata: Metadata) -> bool:
-    """A headline with NewsArticle metadata or a reading time: an article even without known markup."""
+    """A headline with NewsArticle metadata or a reading time: an article even without known markup.
+
+    A reading time in the raw text is one in the cleaned text too (cleaning only collapses the blanks its pattern
+    allows any number of, and removes characters it holds none of): the whole body is cleaned only when the raw
+    text shows none.
+    """
     if not page.headings:
         return False
     if metadata.is_news_article:
         return True
     body = body_of(page.document)
     text = string_value(body) if body is not None else ""
-    return _READING_LABEL in text and bool(READING_TIME.search(clean(text)))
+    return _READING_LABEL in text and bool(READING_TIME.search(text) or READING_TIME.search(clean(text)))
 
 
 def _layout_from_cues(page: Page) -> Layout:
@@ -153,7 +158,7 @@ def _shows_legacy_cue(page: Page) -> bool:
     XPath :data:`_LEGACY_CUES`, a walk over every text node of the page.
     """
     return any(_LEGACY_CUE in text for text in page.shown_after) or (
-        _LEGACY_CUE in page.text and bool(_LEGACY_CUES(page.document))
+        page.mentions_outside_scripts(_LEGACY_CUE) and bool(_LEGACY_CUES(page.document))
     )
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing.text import Page, body_of, clean, css, holders_of, in_page_chrome, keep_shown, text_of
+from dwnscraper.parsing.text import Page, body_of, clean, css, holders_of, in_page_chrome, text_of
 
 CARDS = css("div.boxtext")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
@@ -37,6 +37,8 @@ MORE_ON_TOPIC_TEXT = re.compile(r"Mehr\s+zum\s+Thema")
 """In the page text wherever an element's ``normalize-space(.)`` starts with 'Mehr zum Thema'."""
 MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
+_XPATH_BLANKS = " \t\r\n"
+"""What XPath's ``normalize-space()`` takes for blanks."""
 _READ_AT_ONCE = 64
 _LABEL_STARTS = etree.XPath(
     f"descendant::text()[contains(., '{MORE_ON_TOPIC_LABEL[0]}')]"
@@ -235,12 +237,11 @@ class CardParts:
         self.dated: list = []
         self.loose: list[str] = []
         self.sponsored = False
-        dated = self._page_dated
-        hidden = any(above.tag in LOOSE_TEXT_HIDDEN_IN or above in dated for above in element.iterancestors())
-        self._visit(element, hidden, top=True)
+        self._visit(element, _hides_loose_text(element.getparent(), self._page_dated, page), top=True)
 
     def _visit(self, element, hidden: bool, top: bool = False) -> None:
-        """Spelled for speed, as it runs for every element of every card: each property read once, no generator."""
+        """Spelled for speed, as it runs for every element of every card: each property read once, no generator,
+        no call for a text (:func:`keep_shown` written out)."""
         tag = element.tag
         dated = element in self._page_dated
         if dated:
@@ -251,13 +252,36 @@ class CardParts:
         if worn and (SPONSOR_CLASSES[0] in worn or SPONSOR_CLASSES[1] in worn):
             self.sponsored = True
         hidden = hidden or dated or tag in LOOSE_TEXT_HIDDEN_IN
-        if not hidden:
-            keep_shown(element.text, self.loose)
+        if hidden:
+            for child in element:
+                if type(child.tag) is str:
+                    self._visit(child, True)
+            return
+        loose = self.loose
+        text = element.text
+        if text and text.strip(_XPATH_BLANKS):
+            loose.append(text)
         for child in element:
             if type(child.tag) is str:
-                self._visit(child, hidden)
-            if not hidden:
-                keep_shown(child.tail, self.loose)
+                self._visit(child, False)
+            text = child.tail
+            if text and text.strip(_XPATH_BLANKS):
+                loose.append(text)
+
+
+def _hides_loose_text(element, dated: set, page: Page) -> bool:
+    """Whether ``element`` or an element above it hides the loose text of a card below it (a link, a script or
+    style, a ``.pubdate``), remembered for the page: the cards of a list share their parent."""
+    if element is None:
+        return False
+    key = (_hides_loose_text, element)
+    hides = page.selected.get(key)
+    if hides is None:
+        hides = page.selected[key] = (
+            element.tag in LOOSE_TEXT_HIDDEN_IN or element in dated
+            or _hides_loose_text(element.getparent(), dated, page)
+        )
+    return hides
 
 
 def teaser(section, headline, url, date_text, snippet, sponsored=False, fetched_at=None) -> dict:

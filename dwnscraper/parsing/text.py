@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Set
 from datetime import datetime
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
 
 from cssselect import HTMLTranslator
 from cssselect import parser as css_parser
@@ -43,6 +44,9 @@ _CLASS_VALUES = etree.XPath("//@class")
 """Every class attribute, in document order; each value knows its element (``getparent()``): no ``get()`` needed."""
 _ASKED: set[str] = set()
 """Every class name a compiled :class:`Selector` may ask a page about: a page's index holds only these."""
+_ASKED_IN: dict[str, frozenset[str]] = {}
+""":func:`asked_classes` of the class attribute values seen, emptied when it holds :data:`MAX_CLASS_VALUES`."""
+MAX_CLASS_VALUES = 4096
 _NO_CLASSES: frozenset[str] = frozenset()
 Compound = tuple[str | None, frozenset[str]]
 """A CSS compound selector as a tag (``None``: any) and the class names it requires."""
@@ -59,7 +63,8 @@ class Page:
         self.fetched_at = fetched_at
         """When the page was fetched: what its relative dates (``vor 3 Stunden``) count back from."""
         self.selected: dict = {}
-        """Each :class:`Selector`'s answer, by ``(selector, context element)``."""
+        """Each :class:`Selector`'s answer, by ``(selector, context element)``, and other answers about an element
+        asked again, by ``(the function asking, element)``."""
         self._strings: dict = {}
         self._texts: dict = {}
         self._absolute: dict = {}
@@ -179,8 +184,11 @@ class Page:
         """
         classed: dict = {}
         index: dict[str, list] = {}
+        remembered = _ASKED_IN.get
         for value in _CLASS_VALUES(self.document):
-            names = asked_classes(str(value))  # a plain str: no cache entry keeps a tree alive
+            names = remembered(value)  # no str() copy, no lru_cache call: a tenth off the index
+            if names is None:
+                names = asked_classes(value)
             if names:
                 element = value.getparent()
                 classed[element] = names
@@ -244,11 +252,6 @@ class Page:
         ]
 
     @cached_property
-    def text(self) -> str:
-        """The string value of the whole document, scripts included: whatever any text node holds is in it."""
-        return _STRING(self.document)
-
-    @cached_property
     def _shown_parts(self) -> list[tuple[object, str]]:
         """:attr:`shown_text` in pieces: ``(element, its string value)`` for each element below the root's children
         but scripts and styles, ``(None, text)`` for the text around them."""
@@ -287,6 +290,15 @@ class Page:
         """False when no text node outside scripts and styles holds any of ``phrases``: an XPath for those finds
         nothing."""
         return any(phrase in self.shown_text for phrase in phrases)
+
+    def mentions_outside_scripts(self, phrase: str) -> bool:
+        """False when no text node outside scripts holds ``phrase`` (a style's may).
+
+        :attr:`shown_text` and the styles' texts (a style holds nothing but text) hold every such text node whole:
+        no string of the whole page, scripts and styles included, is made for it (a large one, which takes fresh
+        memory from the system).
+        """
+        return self.mentions(phrase) or any(phrase in (style.text or "") for style in self.by_tag["style"])
 
 
 class Selector:
@@ -407,14 +419,17 @@ def _ask_for(names: Set[str]) -> None:
     """Add class names to those the page indexes hold (a selector matches only elements wearing its own)."""
     if not names <= _ASKED:
         _ASKED.update(names)
-        asked_classes.cache_clear()
+        _ASKED_IN.clear()
 
 
-@lru_cache(maxsize=4096)
 def asked_classes(value: str) -> frozenset[str]:
-    """The class names in a class attribute that selectors ask for; remembered across pages, whose templates
-    repeat their classes."""
-    return frozenset(_CLASS_NAME.findall(value)) & _ASKED
+    """The class names in a class attribute that selectors ask for; remembered across pages (in
+    :data:`_ASKED_IN`), whose templates repeat their classes."""
+    if len(_ASKED_IN) >= MAX_CLASS_VALUES:
+        _ASKED_IN.clear()
+    value = str(value)  # a plain str: no entry keeps a tree alive
+    names = _ASKED_IN[value] = frozenset(_CLASS_NAME.findall(value)) & _ASKED
+    return names
 
 
 def css(selector: str) -> Selector:
@@ -581,12 +596,25 @@ def detect_encoding(body: bytes, headers: Mapping[str, str] | None = None) -> st
 
 
 def _is_utf8(body: bytes) -> bool:
+    """Whether the bytes are UTF-8, a page cut inside a multi-byte sequence included.
+
+    Decoded in pieces of :data:`UTF8_PIECE` bytes, never as one string: a string of a whole page is too large
+    for the allocator's pool, and takes fresh memory from the system (page faults) every page, five times the
+    time of the decoding itself. The decoder keeps a sequence split between pieces, and is never told the input
+    ended, so an incomplete sequence at the end is no error.
+    """
+    decoder = _UTF8()
+    view = memoryview(body)
     try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A page cut inside a multi-byte sequence is still UTF-8.
-        return error.reason == "unexpected end of data" and error.start >= len(body) - 3
+        for start in range(0, len(body), UTF8_PIECE):
+            decoder.decode(view[start:start + UTF8_PIECE])
+    except UnicodeDecodeError:
+        return False
     return True
+
+
+UTF8_PIECE = 16384
+_UTF8 = codecs.getincrementaldecoder("utf-8")
 
 
 def _content_type(headers: Mapping[str, str] | None) -> str | None:
@@ -612,9 +640,14 @@ def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
     encoding = detect_encoding(body, headers)
     if encoding == "cp1252":
         # Python decodes windows-1252 faster than libxml2 and to the same text, but for the five bytes the
-        # encoding leaves undefined: Python refuses those, and libxml2 reads them its own way.
+        # encoding leaves undefined: Python refuses those, and libxml2 reads them its own way. The text goes to
+        # lxml as it is, a tenth faster than encoded to UTF-8 bytes first (one large copy fewer), unless it
+        # declares an encoding (``<?xml … encoding=…?>``), which lxml refuses in a str.
         with contextlib.suppress(UnicodeDecodeError):
-            body, encoding = body.decode(encoding).encode("utf-8"), "utf-8"
+            text = body.decode(encoding)
+            with contextlib.suppress(ValueError):
+                return etree.fromstring(text, parser=_parser("utf-8"))
+            body, encoding = text.encode("utf-8"), "utf-8"
     elif encoding != "utf-8":
         body, encoding = body.decode(encoding, errors="replace").encode("utf-8"), "utf-8"
     return etree.fromstring(body, parser=_parser(encoding))
