@@ -241,3 +241,5 @@ if __name__ == "__main__":
         sys.exit("A parse worker is started by the crawl: python -m dwnscraper.workerpool MODULE:JOB MODULE:WARM_UP FD")
     job, warm_up, descriptor = sys.argv[1:]
     serve(socket.socket(fileno=int(descriptor)), _function(job), _function(warm_up))
+    sys.stderr.flush()
+    os._exit(0)  # nothing left to write or close: the interpreter's teardown would keep the closing crawl waiting
