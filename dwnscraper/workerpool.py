@@ -48,7 +48,8 @@ class WorkerLost(RuntimeError):
 
 def serve(connection: socket.socket, job: Callable[..., Any], warm_up: Callable[[], None]) -> None:
     """A worker's life: answer each ``(number, arguments)`` frame with ``(number, ok, job(*arguments))``
-    (``ok`` false: the exception raised) until the crawl closes its end.
+    (``ok`` false: the exception raised) until the crawl's end of the socket closes or breaks (a crawl
+    killed with answers unread resets it): either way the crawl is gone, and so is the worker.
 
     A thread of the worker takes the pages off the socket as they come, so that the crawl's loop hands
     a page over in one write and never waits with the rest for the worker to finish the page before.
@@ -67,13 +68,19 @@ def serve(connection: socket.socket, job: Callable[..., Any], warm_up: Callable[
                 payload = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
             except Exception as error:  # an exception that does not pickle still reaches the crawl, as words
                 payload = pickle.dumps((number, False, RuntimeError(f"{type(error).__name__}: {error}")))
-            connection.sendall(HEADER.pack(len(payload)) + payload)
+            try:
+                connection.sendall(HEADER.pack(len(payload)) + payload)
+            except OSError:
+                return
 
 
 def _take_pages(connection: socket.socket, pages: queue.SimpleQueue) -> None:
-    while (frame := _receive(connection)) is not None:
-        pages.put(frame)
-    pages.put(None)
+    try:
+        with contextlib.suppress(OSError):
+            while (frame := _receive(connection)) is not None:
+                pages.put(frame)
+    finally:
+        pages.put(None)
 
 
 def _receive(connection: socket.socket) -> bytes | None:

@@ -28,6 +28,25 @@ asyncio.run(main())
 """
 
 
+BUSY_CRAWL = """
+import asyncio, sys, time
+from dwnscraper.workerpool import WorkerPool
+
+async def main():
+    pool = WorkerPool(1, job="time:sleep", warm_up="gc:collect")
+    await pool.run(0)
+    pages = [asyncio.create_task(pool.run(0.01)) for _ in range(5)]
+    for _ in range(3):  # the pages go out; their answers come back while the loop stands still
+        await asyncio.sleep(0)
+    print(pool.workers[0].process.pid, flush=True)
+    time.sleep(60)
+
+asyncio.run(main())
+"""
+"""A crawl whose loop stands still with pages at its worker: the worker's answers pile up unread, and the
+crawl's death resets the socket (ECONNRESET) instead of closing it."""
+
+
 def run(coroutine_function):
     return asyncio.run(coroutine_function())
 
@@ -96,12 +115,14 @@ def test_closing_the_pool_ends_its_workers_at_once() -> None:
     assert seconds < 2
 
 
-def test_a_worker_ends_when_its_crawl_is_killed() -> None:
-    crawl = subprocess.Popen([sys.executable, "-c", CRAWL], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("script", [CRAWL, BUSY_CRAWL], ids=["idle", "answers unread"])
+def test_a_worker_ends_when_its_crawl_is_killed(script: str) -> None:
+    crawl = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     with crawl:
         try:
             worker = int(crawl.stdout.readline())
             assert not ended(worker)
+            time.sleep(0.5)
             crawl.kill()
             crawl.wait()
             deadline = time.monotonic() + 10
