@@ -11,7 +11,8 @@ A worker is ``python -m dwnscraper.workerpool JOB WARM_UP FD``: a new interprete
 waiting for it (it loads its modules on its own core while the crawl fetches its first pages) in a
 process group of its own, so that Ctrl-C in a terminal reaches the crawl only. It reads frames until
 its socket closes, so it ends with the crawl however the crawl ends (a SIGKILL closes the crawl's end
-too).
+too). It ignores SIGINT and SIGTERM: a service manager that signals every process of the service
+(systemd's default) stops the crawl, which still has pages for its worker before it ends.
 
 This module imports no Scrapy, nor does a worker.
 """
@@ -26,6 +27,7 @@ import logging
 import os
 import pickle
 import queue
+import signal
 import socket
 import struct
 import subprocess
@@ -247,6 +249,8 @@ if __name__ == "__main__":
     if len(sys.argv) != 4 or not sys.argv[3].isdigit():
         sys.exit("A parse worker is started by the crawl: python -m dwnscraper.workerpool MODULE:JOB MODULE:WARM_UP FD")
     job, warm_up, descriptor = sys.argv[1:]
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
     serve(socket.socket(fileno=int(descriptor)), _function(job), _function(warm_up))
     sys.stderr.flush()
     os._exit(0)  # nothing left to write or close: the interpreter's teardown would keep the closing crawl waiting

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -131,6 +132,24 @@ def test_a_worker_ends_when_its_crawl_is_killed(script: str) -> None:
             assert ended(worker)
         finally:
             crawl.kill()
+
+
+def test_a_worker_outlives_the_stop_signals_of_its_crawl() -> None:
+    """systemd's stop sends SIGTERM to every process of the service: the crawl stops, its worker goes on
+    parsing the pages the crawl still stores, and ends when the crawl closes its socket."""
+
+    async def main():
+        pool = WorkerPool(1, job="operator:add", warm_up="gc:collect")
+        try:
+            assert await pool.run(1, 2) == 3
+            for stop in (signal.SIGTERM, signal.SIGINT):
+                os.kill(pool.workers[0].process.pid, stop)
+            await asyncio.sleep(0.2)
+            return await pool.run(2, 3), pool.workers[0].process.returncode
+        finally:
+            pool.close()
+
+    assert run(main) == (5, None)
 
 
 def test_ctrl_c_in_the_terminal_does_not_reach_a_worker() -> None:
