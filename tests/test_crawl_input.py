@@ -240,6 +240,11 @@ def test_crawl_output_holds_exactly_the_stored_records(crawled):
     assert {record["kind"] for record in exported} == {"article", "listing"}
 
 
+def test_scrapy_crawl_of_an_unknown_spider_is_a_sentence(tmp_path):
+    done = run("crawl", "sektionen", "-s", f"DWN_DB={tmp_path / 'dwn.db'}", *FAST, cwd=tmp_path, scrapy=True)
+    refused(done, "There is no spider 'sektionen'; the spiders are archive, articles, feed, sections.")
+
+
 def test_scrapy_crawl_exits_as_dwnscraper_crawl_when_every_request_fails(tmp_path):
     db = tmp_path / "dwn.db"
     done = run("crawl", "feed", "-s", "DWN_SITE=http://127.0.0.1:9", "-s", f"DWN_DB={db}", *FAST, cwd=tmp_path,

@@ -24,7 +24,11 @@ class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("running 'scrapy crawl' needs the name of one spider")
-        crawler = self._create_crawler(args[0])
+        try:
+            crawler = self._create_crawler(args[0])
+        except KeyError:
+            names = ", ".join(sorted(self.crawler_process.spider_loader.list()))
+            raise UsageError(f"There is no spider {args[0]!r}; the spiders are {names}.", print_help=False) from None
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         crashes = ["see the log above"] if self.crawler_process.bootstrap_failed else []
