@@ -37,6 +37,8 @@ failed, coverage under a threshold); a bad argument, setting or file; another cr
 archive's writer lock; stopped before the end (Ctrl-C, SIGTERM); stopped before the end with
 ``--resume``, so the same command continues it."""
 
+ARCHIVE_LOCKED = "archive_locked"
+"""The finish reason of a crawl that found another one writing its archive (``RawPagePipeline``)."""
 STOPPED_REASONS = {"shutdown", "interrupted"}
 """Finish reasons of a crawl stopped from outside: a graceful stop, or one forced (a second Ctrl-C)."""
 LIMIT_REASONS = {"closespider_timeout", "closespider_itemcount", "closespider_pagecount"}
@@ -139,7 +141,7 @@ def crawl_result(crawler: Crawler, crashes: list[str]) -> CrawlResult:
     with suppress(RuntimeError):  # no engine: the crawl never began
         crawler.get_item_pipeline(RawPagePipeline).release()
     stats = crawler.stats.get_stats()
-    if stats.get("finish_reason") == "archive_locked":
+    if stats.get("finish_reason") == ARCHIVE_LOCKED:
         return CrawlResult(run=None, stats=stats, db_path=db_path, locked=True,
                            failures=["Another crawl is writing the archive (see the log above)."])
     run = None

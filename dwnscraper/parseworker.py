@@ -2,7 +2,7 @@
 page, check the record against the contract, prepare an article's row and pack the raw body.
 
 This module imports no Scrapy (nor anything of the crawl's), so a worker process starts in a fraction
-of the time: the forkserver preloads it, and each worker loads nothing more before its first page.
+of the time and is ready (``warm_up``) before its first page.
 """
 
 from __future__ import annotations

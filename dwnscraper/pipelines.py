@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.utils.asyncio import create_looping_call
 
-from dwnscraper.crawl import coverage_failures, coverage_lines
+from dwnscraper.crawl import ARCHIVE_LOCKED, coverage_failures, coverage_lines
 from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.lock import ArchiveLocked, writer_lock
@@ -62,7 +62,7 @@ class RawPagePipeline:
                                                 wait=settings.getfloat("DWN_LOCK_WAIT")))
         except ArchiveLocked as error:
             logger.error("%s", error)
-            raise CloseSpider("archive_locked") from error
+            raise CloseSpider(ARCHIVE_LOCKED) from error
         self.archive = Archive(settings.get("DWN_DB"), batch_size=settings.getint("DWN_BATCH_SIZE")).open()
         for run_id in self.archive.close_interrupted_runs():
             logger.warning("Crawl run %d never finished (its process was killed); it is closed as interrupted",

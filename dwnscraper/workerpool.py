@@ -224,9 +224,7 @@ class WorkerPool:
             worker.fail_waiting()
             worker.close()
         for worker in workers:
-            try:
-                worker.process.wait(JOIN_TIMEOUT)
-            except subprocess.TimeoutExpired:
+            if _ended(worker.process) is None:
                 worker.process.kill()
                 worker.process.wait()
 

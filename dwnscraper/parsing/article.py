@@ -14,6 +14,7 @@ from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers, starts_with_label
 from dwnscraper.parsing.text import (
+    XPATH_BLANKS,
     Page,
     Selector,
     clean,
@@ -425,7 +426,7 @@ def blocks_after(element, limit: int = BLOCKS_AFTER) -> Iterator:
         for sibling in node.itersiblings():
             for block in sibling.iter(*BLOCK_TAGS):
                 if next(islice(block.iter(*BLOCK_TAGS), 1, None), None) is None and (
-                    string_value(block).strip(" \t\r\n")
+                    string_value(block).strip(XPATH_BLANKS)
                 ):
                     yield block
                     found += 1

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing.text import Page, body_of, clean, css, holders_of, in_page_chrome, text_of
+from dwnscraper.parsing.text import XPATH_BLANKS, Page, body_of, clean, css, holders_of, in_page_chrome, text_of
 
 CARDS = css("div.boxtext")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
@@ -37,8 +37,6 @@ MORE_ON_TOPIC_TEXT = re.compile(r"Mehr\s+zum\s+Thema")
 """In the page text wherever an element's ``normalize-space(.)`` starts with 'Mehr zum Thema'."""
 MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
-_XPATH_BLANKS = " \t\r\n"
-"""What XPath's ``normalize-space()`` takes for blanks."""
 _READ_AT_ONCE = 64
 _LABEL_STARTS = etree.XPath(
     f"descendant::text()[contains(., '{MORE_ON_TOPIC_LABEL[0]}')]"
@@ -129,7 +127,7 @@ def _shows_text_before(node, parent) -> bool:
 
 def _blank(text: str | None) -> bool:
     """Whether XPath's ``normalize-space()`` leaves nothing of ``text``."""
-    return not text or not text.strip(" \t\r\n")
+    return not text or not text.strip(XPATH_BLANKS)
 
 
 def starts_with_label(element) -> bool:
@@ -140,7 +138,7 @@ def starts_with_label(element) -> bool:
     seen = ""  # normalized so far, without leading space
     for chunk in element.itertext():
         if not seen:
-            chunk = chunk.lstrip(" \t\r\n")
+            chunk = chunk.lstrip(XPATH_BLANKS)
             if not chunk:
                 continue
             if chunk[0] != MORE_ON_TOPIC_LABEL[0]:
@@ -259,13 +257,13 @@ class CardParts:
             return
         loose = self.loose
         text = element.text
-        if text and text.strip(_XPATH_BLANKS):
+        if text and text.strip(XPATH_BLANKS):
             loose.append(text)
         for child in element:
             if type(child.tag) is str:
                 self._visit(child, False)
             text = child.tail
-            if text and text.strip(_XPATH_BLANKS):
+            if text and text.strip(XPATH_BLANKS):
                 loose.append(text)
 
 

@@ -32,6 +32,8 @@ _TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 BINARY_SAMPLE = 4096
 """How many leading bytes :func:`looks_binary` reads."""
+XPATH_BLANKS = " \t\r\n"
+"""The characters XPath's ``normalize-space()`` takes for blanks (``str.strip()`` takes more)."""
 NO_TEXT = ("script", "style")
 """Elements whose text is code, not page text."""
 PAGE_CHROME = frozenset({"nav", "header", "footer", "aside"})
@@ -545,7 +547,7 @@ def in_page_chrome(element) -> bool:
 
 def keep_shown(text: str | None, found: list[str]) -> None:
     """``text`` joins ``found`` when XPath's ``normalize-space()`` leaves something of it."""
-    if text and text.strip(" \t\r\n"):
+    if text and text.strip(XPATH_BLANKS):
         found.append(text)
 
 
