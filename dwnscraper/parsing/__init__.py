@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
+from dwnscraper.parsing._walk import attribute_contains
 from dwnscraper.parsing.article import READING_TIME, Article
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
@@ -40,11 +41,6 @@ logger = logging.getLogger(__name__)
 LAYOUTS: tuple[Layout, ...] = (CURRENT, LEGACY, WORDPRESS)
 
 _WORDPRESS_FILES = "/wp-content/"
-_WORDPRESS_SOURCES = etree.XPath(f"boolean(/descendant::*/@src[contains(., '{_WORDPRESS_FILES}')])")
-"""Tests attributes, not their elements: a quarter of the time of ``//*[contains(@src, …)]``.
-
-Spelled with ``/descendant::`` rather than ``//``, which has libxml2 collect every node of the page first.
-"""
 _READING_LABEL = "Lesezeit"
 """What :data:`READING_TIME` starts with: a page without it is spared cleaning its whole body text."""
 _LEGACY_CUE = "Benachrichtigung über neue Artikel"
@@ -168,7 +164,7 @@ def _is_wordpress(page: Page) -> bool:
     return (
         any("WordPress" in generator for generator in generators)
         or any(_WORDPRESS_FILES in link.get("href", "") for link in page.by_tag["link"])
-        or _WORDPRESS_SOURCES(page.document)
+        or attribute_contains(page.document, "src", _WORDPRESS_FILES)
     )
 
 

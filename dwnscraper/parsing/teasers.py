@@ -9,7 +9,18 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing.text import XPATH_BLANKS, Page, body_of, clean, css, holders_of, in_page_chrome, text_of
+from dwnscraper.parsing._walk import CardParts
+from dwnscraper.parsing.text import (
+    XPATH_BLANKS,
+    Page,
+    body_of,
+    clean,
+    css,
+    holders_of,
+    in_page_chrome,
+    string_value,
+    text_of,
+)
 
 CARDS = css("div.boxtext")
 SEARCH_RESULTS = etree.XPath("//dl[dt][dd//a[@href]][not(ancestor::nav or ancestor::footer or ancestor::aside)]")
@@ -28,11 +39,6 @@ CONTENT_LINKS = etree.XPath(
 )
 
 _LINKS = etree.XPath(".//a[@href]")
-DATED = css(".pubdate")
-"""A card's date."""
-SPONSOR_CLASSES = ("sponsor", "anzeige")
-"""Parts of a class attribute marking a sponsored card."""
-LOOSE_TEXT_HIDDEN_IN = {"a", "script", "style"}
 MORE_ON_TOPIC_TEXT = re.compile(r"Mehr\s+zum\s+Thema")
 """In the page text wherever an element's ``normalize-space(.)`` starts with 'Mehr zum Thema'."""
 MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
@@ -47,7 +53,6 @@ _LABEL_STARTS = etree.XPath(
 ``descendant::`` spares libxml2 the node set of ``//``'s every node, and the cheap ``contains()`` spares it
 normalizing most texts (a sixth of the time of ``//text()[starts-with(normalize-space(.), …)]``'s filtering).
 """
-_STRING = etree.XPath("string()", smart_strings=False)
 _TOPIC_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
 LABEL_TAGS = {"h2", "h3", "h4", "div", "span", "p"}
 """The elements :func:`more_on_topic_labels` takes for a 'Mehr zum Thema' label."""
@@ -107,7 +112,7 @@ def more_on_topic_labels(scopes: list) -> list:
 def _starting_with(text) -> list:
     """The elements whose text (their string value) shows nothing before the text node ``text``, innermost first."""
     owner = text.getparent()
-    if text.is_tail and isinstance(owner.tag, str) and not _blank(_STRING(owner)):
+    if text.is_tail and isinstance(owner.tag, str) and not _blank(string_value(owner)):
         return []
     chain = [] if text.is_tail else [owner]
     node = owner
@@ -120,7 +125,7 @@ def _starting_with(text) -> list:
 def _shows_text_before(node, parent) -> bool:
     """Whether ``parent`` has text before its child ``node``."""
     return not _blank(parent.text) or any(
-        not _blank(sibling.tail) or (isinstance(sibling.tag, str) and not _blank(_STRING(sibling)))
+        not _blank(sibling.tail) or (isinstance(sibling.tag, str) and not _blank(string_value(sibling)))
         for sibling in node.itersiblings(preceding=True)
     )
 
@@ -186,9 +191,8 @@ def _is_card(element) -> bool:
 
 
 def parse_card(card, base_url: str, page: Page) -> dict | None:
-    parts = CardParts(card, page)
-    links = [CardLink(href, page.text_of(link)) for link in parts.links
-             if page.absolute(href := link.get("href"), base_url)]
+    parts = CardParts(card)
+    links = [CardLink(href, clean(text)) for href, text in parts.links if page.absolute(href, base_url)]
     section_link = next((link for link in links if _is_section(link.href, link.text)), None)
     section = section_link.text if section_link is not None else None
     title = _title_link(links, section_link)
@@ -197,7 +201,7 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     headline = _strip_prefix(title.text, section)
     if not headline:
         return None
-    date_text = next((text for node in parts.dated if (text := page.text_of(node))), "")
+    date_text = next((text for shown in parts.dated if (text := clean(shown))), "")
     loose = [clean(text) for text in parts.loose]
     sponsored = "Anzeige" in loose or parts.sponsored
     if not date_text:
@@ -219,67 +223,6 @@ def _is_printed_date(text: str, page: Page) -> bool:
     """Whether a card's loose text is a date as a whole (``21.01.2026``, ``vor 3 Stunden``), read without
     dateparser: any other text of a card is its snippet."""
     return len(text) <= dates.LONGEST_DATE_TEXT and dates.read_date(text, page.fetched_at, general=False) is not None
-
-
-class CardParts:
-    """What a teaser card is read for, found in one walk over its subtree.
-
-    ``links``: its ``a[href]`` below it; ``dated``: its ``.pubdate`` elements, itself included; ``loose``: the
-    text nodes below it with more than whitespace outside links, scripts, styles and the page's ``.pubdate``
-    elements; ``sponsored``: whether the class of it or an element below it names a sponsor or an ad.
-    """
-
-    def __init__(self, element, page: Page):
-        self._page_dated = page.matching(DATED)
-        self.links: list = []
-        self.dated: list = []
-        self.loose: list[str] = []
-        self.sponsored = False
-        self._visit(element, _hides_loose_text(element.getparent(), self._page_dated, page), top=True)
-
-    def _visit(self, element, hidden: bool, top: bool = False) -> None:
-        """Spelled for speed, as it runs for every element of every card: each property read once, no generator,
-        no call for a text (:func:`keep_shown` written out)."""
-        tag = element.tag
-        dated = element in self._page_dated
-        if dated:
-            self.dated.append(element)
-        if tag == "a" and not top and element.get("href") is not None:
-            self.links.append(element)
-        worn = element.get("class")
-        if worn and (SPONSOR_CLASSES[0] in worn or SPONSOR_CLASSES[1] in worn):
-            self.sponsored = True
-        hidden = hidden or dated or tag in LOOSE_TEXT_HIDDEN_IN
-        if hidden:
-            for child in element:
-                if type(child.tag) is str:
-                    self._visit(child, True)
-            return
-        loose = self.loose
-        text = element.text
-        if text and text.strip(XPATH_BLANKS):
-            loose.append(text)
-        for child in element:
-            if type(child.tag) is str:
-                self._visit(child, False)
-            text = child.tail
-            if text and text.strip(XPATH_BLANKS):
-                loose.append(text)
-
-
-def _hides_loose_text(element, dated: set, page: Page) -> bool:
-    """Whether ``element`` or an element above it hides the loose text of a card below it (a link, a script or
-    style, a ``.pubdate``), remembered for the page: the cards of a list share their parent."""
-    if element is None:
-        return False
-    key = (_hides_loose_text, element)
-    hides = page.selected.get(key)
-    if hides is None:
-        hides = page.selected[key] = (
-            element.tag in LOOSE_TEXT_HIDDEN_IN or element in dated
-            or _hides_loose_text(element.getparent(), dated, page)
-        )
-    return hides
 
 
 def teaser(section, headline, url, date_text, snippet, sponsored=False, fetched_at=None) -> dict:
@@ -355,7 +298,7 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
                     continue
                 title = titles[0]
                 section, inside = _search_label(item, title, page)
-                loose = [clean(text) for text in CardParts(item, page).loose]
+                loose = [clean(text) for text in CardParts(item).loose]
                 if section in loose:
                     loose.remove(section)
                 headline = _strip_prefix(text_of(title), section) if inside else text_of(title)

@@ -20,6 +20,7 @@ from w3lib.encoding import (
 )
 
 from dwnscraper.parsing import urls
+from dwnscraper.parsing._walk import class_index, shown_string, string_value, texts_after
 
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 """Soft hyphen, zero-width space, non-joiner and joiner, word joiner, byte order mark: they show nothing and are
@@ -27,8 +28,6 @@ removed from every text."""
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _SHY, _ZWSP, _ZWNJ, _ZWJ, _WJ, _BOM = INVISIBLE
 _MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
-_STRING = etree.XPath("string()", smart_strings=False)
-_TEXT_BUT_CODE = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 BINARY_SAMPLE = 4096
 """How many leading bytes :func:`looks_binary` reads."""
@@ -42,8 +41,6 @@ POOLED_TAGS = ("h1", "title", "meta", "link", "script", "style")
 """The tags a page is read for by name alone: its headings and title, its metadata, its code."""
 MAX_CUES = 60
 """How many text fragments after the headline are read for cues."""
-_CLASS_VALUES = etree.XPath("//@class")
-"""Every class attribute, in document order; each value knows its element (``getparent()``): no ``get()`` needed."""
 _ASKED: set[str] = set()
 """Every class name a compiled :class:`Selector` may ask a page about: a page's index holds only these."""
 _ASKED_IN: dict[str, frozenset[str]] = {}
@@ -102,7 +99,7 @@ class Page:
         Read once a page: both the layout guess of a drifted page and the article's fallbacks consult them.
         """
         if self._after is None:
-            self._after = texts_after(self.headline) if self.headline is not None else []
+            self._after = texts_after(self.headline, MAX_CUES) if self.headline is not None else []
         return self._after
 
     @property
@@ -118,38 +115,12 @@ class Page:
             return self.cues[:count]
         return [clean(text) for text in texts_after(self.headline, count)]
 
-    def matching(self, selector: Selector) -> set:
-        """The elements of the whole page a selector matches, as a set made once per page."""
-        key = (selector, set)
-        if key not in self.selected:
-            self.selected[key] = set(selector(self.document, self))
-        return self.selected[key]
-
     def string(self, element) -> str:
         """The element's text (its text nodes but those of scripts and styles inside it), once per element."""
         string = self._strings.get(element)  # one lookup where the answer is known: most calls
         if string is None:
-            code_inside = element in self._code_holders
-            string = "".join(_TEXT_BUT_CODE(element)) if code_inside else string_value(element)
-            self._strings[element] = string
+            string = self._strings[element] = shown_string(element)
         return string
-
-    @cached_property
-    def _code_holders(self) -> set:
-        """Elements of the body with a script or style somewhere inside them (rare: an embed in a paragraph).
-
-        Code directly in the body adds no holder, code in the head none either.
-        """
-        body = body_of(self.document)
-        holders: set = set()
-        for code in (*self.by_tag["script"], *self.by_tag["style"]) if body is not None else ():
-            climbed = []
-            for ancestor in code.iterancestors():
-                if ancestor is body or ancestor in holders:
-                    holders.update(climbed)
-                    break
-                climbed.append(ancestor)
-        return holders
 
     def absolute(self, href: str | None, base: str) -> str | None:
         """:func:`urls.absolute`, computed once per link target: teaser cards repeat theirs."""
@@ -182,21 +153,9 @@ class Page:
         """``_classed`` and ``by_class`` in one pass, of the class names selectors ask for.
 
         A page wears some 600 class attributes, of which a dozen or two hold such a name: the rest (menus,
-        footer, consent dialog) cost one lookup each.
+        footer, consent dialog) cost one lookup each, in C (:func:`_walk.class_index`).
         """
-        classed: dict = {}
-        index: dict[str, list] = {}
-        remembered = _ASKED_IN.get
-        for value in _CLASS_VALUES(self.document):
-            names = remembered(value)  # no str() copy, no lru_cache call: a tenth off the index
-            if names is None:
-                names = asked_classes(value)
-            if names:
-                element = value.getparent()
-                classed[element] = names
-                for name in names:
-                    index.setdefault(name, []).append(element)
-        return classed, index
+        return class_index(self.document, _ASKED_IN, asked_classes)
 
     @property
     def classes(self) -> Set[str]:
@@ -458,15 +417,6 @@ def text_of(element) -> str:
     return clean(string_value(element))
 
 
-def string_value(element) -> str:
-    """XPath's ``string()`` of an element: all its text nodes, joined.
-
-    An element without children holds one text node at most (the parser joins adjacent text), its ``.text``,
-    read without the cost of an XPath call.
-    """
-    return _STRING(element) if len(element) else element.text or ""
-
-
 def first_text(matches: Iterable) -> str:
     """The cleaned text of the first non-empty match (element or string)."""
     for match in matches:
@@ -474,50 +424,6 @@ def first_text(matches: Iterable) -> str:
         if text:
             return text
     return ""
-
-
-def texts_after(element, limit: int = MAX_CUES) -> list[str]:
-    """The first ``limit`` text nodes after ``element`` (not inside it) with more than XPath whitespace, outside
-    scripts and styles, in document order.
-
-    The XPath ``following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 60]``,
-    answered by walking forward from ``element`` until enough are found instead of testing the rest of the page.
-    """
-    found: list[str] = []
-    ancestors = list(element.iterancestors())
-    node = element
-    for level, parent in enumerate(ancestors + [None]):
-        if not any(ancestor.tag in NO_TEXT for ancestor in ancestors[level:]):
-            keep_shown(node.tail, found)
-            for sibling in node.itersiblings():
-                if len(found) >= limit:
-                    break
-                _texts_in(sibling, found, limit)
-        if len(found) >= limit or parent is None:
-            break
-        node = parent
-    return found[:limit]
-
-
-def _texts_in(tree, found: list[str], limit: int) -> None:
-    """Append the texts in ``tree`` and its tail, in document order, until ``found`` holds ``limit``.
-
-    A subtree without scripts and styles is read by lxml's ``itertext()``; one with them, child by child.
-    """
-    if not isinstance(tree.tag, str) or tree.tag in NO_TEXT:
-        pass
-    elif next(tree.iter(*NO_TEXT), None) is None:
-        for text in tree.itertext():
-            keep_shown(text, found)
-            if len(found) >= limit:
-                return
-    else:
-        keep_shown(tree.text, found)
-        for child in tree:
-            _texts_in(child, found, limit)
-            if len(found) >= limit:
-                return
-    keep_shown(tree.tail, found)
 
 
 def holders_of(links: Iterable, top=None) -> dict:
@@ -543,12 +449,6 @@ def holders_of(links: Iterable, top=None) -> dict:
 def in_page_chrome(element) -> bool:
     """Whether ``element`` is or lies in a ``nav``, ``header``, ``footer`` or ``aside``."""
     return element.tag in PAGE_CHROME or any(ancestor.tag in PAGE_CHROME for ancestor in element.iterancestors())
-
-
-def keep_shown(text: str | None, found: list[str]) -> None:
-    """``text`` joins ``found`` when XPath's ``normalize-space()`` leaves something of it."""
-    if text and text.strip(XPATH_BLANKS):
-        found.append(text)
 
 
 def looks_binary(body: bytes) -> bool:

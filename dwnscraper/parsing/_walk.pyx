@@ -1,0 +1,373 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The walks over a page's tree that every parse makes, in C: libxml2's nodes read directly, a Python object made
+only for what is asked for.
+
+The rest of the parser runs on lxml's Python API, which makes an object for every element or text it touches (and
+its XPath engine, a string copy for every attribute it tests). These functions answer the questions asked of every
+element of a page (which wear a class name a selector asks for, the text outside scripts, a card's parts) from one
+C loop each; ``text.py`` and ``teasers.py`` give their meaning and their Python spelling in their docstrings.
+
+Only lxml's public C API (``etreepublic.pxd``) and libxml2's node structs are used: no libxml2 function is called,
+so nothing links against libxml2.
+"""
+
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy, strcmp, strlen, strstr
+
+cimport lxml.includes.etreepublic as cetree
+from lxml.includes cimport tree
+from lxml.includes.tree cimport xmlAttr, xmlNode
+
+cetree.import_lxml__etree()
+
+cdef enum:
+    BUFFER_START = 512
+
+
+cdef struct Buffer:
+    char* data
+    size_t length
+    size_t size
+
+
+cdef inline int _append(Buffer* buffer, const char* text, size_t length) except -1:
+    cdef size_t wanted = buffer.length + length
+    cdef char* grown
+    if wanted > buffer.size:
+        while buffer.size < wanted:
+            buffer.size = buffer.size * 2 if buffer.size else BUFFER_START
+        grown = <char*>realloc(buffer.data, buffer.size)
+        if grown is NULL:
+            raise MemoryError()
+        buffer.data = grown
+    memcpy(buffer.data + buffer.length, text, length)
+    buffer.length = wanted
+    return 0
+
+
+cdef inline str _decoded(const char* text, size_t length):
+    return PyUnicode_DecodeUTF8(text, length, "replace")
+
+
+cdef inline bint _is_text(xmlNode* node) noexcept nogil:
+    return node.type == tree.XML_TEXT_NODE or node.type == tree.XML_CDATA_SECTION_NODE
+
+
+cdef inline bint _named(xmlNode* node, const char* name) noexcept nogil:
+    return node.type == tree.XML_ELEMENT_NODE and strcmp(<const char*>node.name, name) == 0
+
+
+cdef inline bint _is_code(xmlNode* node) noexcept nogil:
+    """A ``script`` or ``style`` element: its text is code, not page text."""
+    return _named(node, "script") or _named(node, "style")
+
+
+cdef inline bint _blank(const char* text) noexcept nogil:
+    """Whether XPath's ``normalize-space()`` leaves nothing of ``text``: only space, tab, CR and LF in it."""
+    cdef const char* at = text
+    while at[0] == b' ' or at[0] == b'\t' or at[0] == b'\r' or at[0] == b'\n':
+        at += 1
+    return at[0] == 0
+
+
+cdef xmlAttr* _find(xmlNode* node, const char* name) noexcept nogil:
+    """The attribute ``name`` (no namespace) of an element, NULL when it has none."""
+    cdef xmlAttr* attribute = node.properties
+    while attribute is not NULL:
+        if attribute.ns is NULL and strcmp(<const char*>attribute.name, name) == 0:
+            return attribute
+        attribute = attribute.next
+    return NULL
+
+
+cdef const char* _EMPTY = ""
+
+
+cdef const char* _plain(xmlAttr* attribute) noexcept nogil:
+    """An attribute's value when it is held as one text node (as the HTML parser holds every value) or as none
+    (``""``), else NULL."""
+    cdef xmlNode* value = attribute.children
+    if value is NULL:
+        return _EMPTY
+    if value.next is NULL and _is_text(value):
+        return <const char*>value.content if value.content is not NULL else _EMPTY
+    return NULL
+
+
+cdef object _value(xmlNode* node, cetree._Document document, const char* name):
+    """``element.get(name)``: the attribute's value as a str, ``None`` when the element has none."""
+    cdef xmlAttr* attribute = _find(node, name)
+    cdef const char* plain
+    if attribute is NULL:
+        return None
+    plain = _plain(attribute)
+    if plain is not NULL:
+        return _decoded(plain, strlen(plain))
+    return cetree.elementFactory(document, node).get(name.decode())
+
+
+cdef bint _wears(const char* classes, const char* name) noexcept nogil:
+    """Whether the class attribute value ``classes`` holds the class name ``name`` (split at XPath blanks)."""
+    cdef size_t length = strlen(name)
+    cdef const char* found = strstr(classes, name)
+    cdef char before, after
+    while found is not NULL:
+        before = (found - 1)[0] if found != classes else b' '
+        after = found[length]
+        if (before == b' ' or before == b'\t' or before == b'\r' or before == b'\n') and (
+            after == 0 or after == b' ' or after == b'\t' or after == b'\r' or after == b'\n'
+        ):
+            return True
+        found = strstr(found + 1, name)
+    return False
+
+
+cdef inline xmlNode* _next_in_order(xmlNode* node, xmlNode* top, bint enter) noexcept nogil:
+    """The node after ``node`` in document order below ``top`` (NULL at the end), entering its children if
+    ``enter``."""
+    if enter and node.type == tree.XML_ELEMENT_NODE and node.children is not NULL:
+        return node.children
+    while node is not top and node.next is NULL:
+        node = node.parent
+    if node is top:
+        return NULL
+    return node.next
+
+
+cdef int _collect(xmlNode* top, Buffer* buffer, bint shown) except -1:
+    """Append the text nodes below ``top`` to ``buffer``, in document order; those in scripts and styles too unless
+    ``shown``."""
+    cdef xmlNode* node = top.children
+    cdef bint enter
+    while node is not NULL:
+        enter = True
+        if _is_text(node):
+            if node.content is not NULL:
+                _append(buffer, <const char*>node.content, strlen(<const char*>node.content))
+        elif shown and _is_code(node):
+            enter = False
+        node = _next_in_order(node, top, enter)
+    return 0
+
+
+cdef str _text_below(xmlNode* top, bint shown):
+    cdef xmlNode* only = top.children
+    cdef Buffer buffer
+    if only is NULL or (shown and _is_code(top)):
+        return ""
+    if only.next is NULL and _is_text(only):
+        return _decoded(<const char*>only.content, strlen(<const char*>only.content)) if only.content else ""
+    buffer.data, buffer.length, buffer.size = NULL, 0, 0
+    try:
+        _collect(top, &buffer, shown)
+        return _decoded(buffer.data, buffer.length) if buffer.length else ""
+    finally:
+        free(buffer.data)
+
+
+def string_value(cetree._Element element not None) -> str:
+    """XPath's ``string()`` of an element: all the text nodes below it, joined."""
+    return _text_below(element._c_node, False)
+
+
+def shown_string(cetree._Element element not None) -> str:
+    """The text nodes below an element but those inside scripts and styles, joined."""
+    return _text_below(element._c_node, True)
+
+
+cdef str _run(xmlNode** at):
+    """The text of the adjacent text nodes from ``at[0]`` on (lxml's ``.text`` or ``.tail``); ``at[0]`` is left on
+    the last of them."""
+    cdef xmlNode* node = at[0]
+    cdef Buffer buffer
+    if node.next is NULL or not _is_text(node.next):
+        return _decoded(<const char*>node.content, strlen(<const char*>node.content)) if node.content else ""
+    buffer.data, buffer.length, buffer.size = NULL, 0, 0
+    try:
+        while True:
+            if node.content is not NULL:
+                _append(&buffer, <const char*>node.content, strlen(<const char*>node.content))
+            if node.next is NULL or not _is_text(node.next):
+                break
+            node = node.next
+        at[0] = node
+        return _decoded(buffer.data, buffer.length) if buffer.length else ""
+    finally:
+        free(buffer.data)
+
+
+cdef bint _run_blank(xmlNode* node) noexcept nogil:
+    """Whether the run of adjacent text nodes from ``node`` on shows only XPath blanks."""
+    while node is not NULL and _is_text(node):
+        if node.content is not NULL and not _blank(<const char*>node.content):
+            return False
+        node = node.next
+    return True
+
+
+cdef bint _in_code(xmlNode* node) noexcept nogil:
+    node = node.parent
+    while node is not NULL and node.type == tree.XML_ELEMENT_NODE:
+        if _is_code(node):
+            return True
+        node = node.parent
+    return False
+
+
+def texts_after(cetree._Element element not None, Py_ssize_t limit) -> list:
+    """The first ``limit`` texts (``.text`` and ``.tail`` runs) after ``element`` in document order, not inside it,
+    outside scripts and styles, that show more than XPath blanks.
+
+    The XPath ``following::text()[normalize-space()][not(ancestor::script or ancestor::style)]``, but with
+    adjacent text nodes taken as one, as lxml's ``itertext()`` gives them.
+    """
+    cdef list found = []
+    cdef xmlNode* node = _after(element._c_node)
+    while node is not NULL and len(found) < limit:
+        if node.type == tree.XML_ELEMENT_NODE:
+            node = _after(node) if _is_code(node) or node.children is NULL else node.children
+            continue
+        if _is_text(node) and (node.prev is NULL or not _is_text(node.prev)):
+            if not _run_blank(node) and not _in_code(node):
+                found.append(_run(&node))
+        node = _after(node)
+    return found
+
+
+cdef xmlNode* _after(xmlNode* node) noexcept nogil:
+    """The node after ``node`` and all below it in document order; NULL at the end of the document."""
+    while node.next is NULL:
+        node = node.parent
+        if node is NULL or node.type != tree.XML_ELEMENT_NODE:
+            return NULL
+    return node.next
+
+
+def class_index(cetree._Element root not None, dict known, names_of) -> tuple:
+    """The elements from ``root`` down wearing a class name that selectors ask for: ``(classed, index)``.
+
+    ``classed`` maps each such element, in document order, to the asked names it wears, ``index`` each asked
+    name to the elements wearing it. ``known`` holds the answer for class attribute values seen before,
+    ``names_of(value)`` gives (and remembers) it for others. The Python spelling, over lxml's ``//@class``, made
+    a string object of every class attribute of the page, five times the time of this walk.
+    """
+    cdef dict classed = {}
+    cdef dict index = {}
+    cdef xmlNode* node = root._c_node
+    cdef xmlNode* top = node
+    cdef xmlAttr* attribute
+    cdef const char* plain
+    cdef object value, names, element, name, holders
+    while node is not NULL:
+        if node.type == tree.XML_ELEMENT_NODE:
+            attribute = _find(node, "class")
+            if attribute is not NULL:
+                plain = _plain(attribute)
+                if plain is not NULL:
+                    value = _decoded(plain, strlen(plain))
+                else:
+                    value = cetree.elementFactory(root._doc, node).get("class")
+                names = known.get(value)
+                if names is None:
+                    names = names_of(value)
+                if names:
+                    element = cetree.elementFactory(root._doc, node)
+                    classed[element] = names
+                    for name in names:
+                        holders = index.get(name)
+                        if holders is None:
+                            index[name] = [element]
+                        else:
+                            (<list>holders).append(element)
+        node = _next_in_order(node, top, True)
+    return classed, index
+
+
+def attribute_contains(cetree._Element root not None, str name not None, str needle not None) -> bool:
+    """Whether an element from ``root`` down has the attribute ``name`` with ``needle`` in its value: the XPath
+    ``boolean(descendant-or-self::*/@name[contains(., needle)])``."""
+    cdef bytes name_bytes = name.encode(), needle_bytes = needle.encode()
+    cdef xmlNode* node = root._c_node
+    cdef xmlNode* top = node
+    cdef xmlAttr* attribute
+    cdef const char* plain
+    while node is not NULL:
+        if node.type == tree.XML_ELEMENT_NODE:
+            attribute = _find(node, name_bytes)
+            if attribute is not NULL:
+                plain = _plain(attribute)
+                if plain is not NULL:
+                    if strstr(plain, needle_bytes) is not NULL:
+                        return True
+                elif needle in cetree.elementFactory(root._doc, node).get(name):
+                    return True
+        node = _next_in_order(node, top, True)
+    return False
+
+
+cdef class CardParts:
+    """What a teaser card is read for, from one walk over its subtree.
+
+    ``links``: ``(href, shown text)`` of each ``a[@href]`` below it; ``dated``: the shown text of each element
+    wearing the class ``pubdate``, itself included; ``loose``: the texts below it with more than XPath blanks
+    outside links, scripts, styles and ``pubdate`` elements (nor in one above it); ``sponsored``: whether the class
+    attribute of it or of an element below it holds ``sponsor`` or ``anzeige``.
+    """
+
+    cdef readonly list links, dated, loose
+    cdef readonly bint sponsored
+    cdef cetree._Document _document
+
+    def __cinit__(self, cetree._Element card not None):
+        self.links, self.dated, self.loose = [], [], []
+        self.sponsored = False
+        self._document = card._doc
+        self._visit(card._c_node, _hides_loose_text(card._c_node.parent), True)
+
+    cdef int _visit(self, xmlNode* node, bint hidden, bint top) except -1:
+        cdef xmlAttr* attribute = _find(node, "class")
+        cdef const char* classes = _plain(attribute) if attribute is not NULL else NULL
+        cdef object value
+        cdef bint dated = False
+        cdef xmlNode* child
+        if attribute is not NULL and classes is NULL:
+            value = cetree.elementFactory(self._document, node).get("class")
+            dated = "pubdate" in value.split()
+            self.sponsored = self.sponsored or "sponsor" in value or "anzeige" in value
+        elif classes is not NULL:
+            dated = _wears(classes, "pubdate")
+            if strstr(classes, "sponsor") is not NULL or strstr(classes, "anzeige") is not NULL:
+                self.sponsored = True
+        if dated:
+            self.dated.append(_text_below(node, True))
+        if not top and _named(node, "a"):
+            value = _value(node, self._document, "href")
+            if value is not None:
+                self.links.append((value, _text_below(node, True)))
+        hidden = hidden or dated or _named(node, "a") or _is_code(node)
+        child = node.children
+        while child is not NULL:
+            if child.type == tree.XML_ELEMENT_NODE:
+                self._visit(child, hidden, False)
+            elif not hidden and _is_text(child) and (child.prev is NULL or not _is_text(child.prev)):
+                if not _run_blank(child):
+                    self.loose.append(_run(&child))
+            child = child.next
+        return 0
+
+
+cdef bint _hides_loose_text(xmlNode* node):
+    """Whether ``node`` or an element above it is a link, a script, a style or wears ``pubdate``."""
+    cdef const char* classes
+    cdef xmlAttr* attribute
+    while node is not NULL and node.type == tree.XML_ELEMENT_NODE:
+        if _named(node, "a") or _is_code(node):
+            return True
+        attribute = _find(node, "class")
+        if attribute is not NULL:
+            classes = _plain(attribute)
+            if classes is not NULL and _wears(classes, "pubdate"):
+                return True
+        node = node.parent
+    return False

@@ -1,0 +1,132 @@
+"""The C walks of ``dwnscraper.parsing._walk`` give what the XPath they stand for gives, on every page of the
+fixtures (articles, listings, the fixture site) and on hand-made edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from dwnscraper.parsing import _walk
+from dwnscraper.parsing.text import asked_classes, parse_html
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PAGES = [path for path in sorted(FIXTURES.rglob("*.html")) if parse_html(path.read_bytes()) is not None]
+"""Every page with elements (the empty and binary ones of ``fixtures/pages/broken`` have none)."""
+
+STRING = etree.XPath("string()", smart_strings=False)
+SHOWN = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
+FOLLOWING = etree.XPath(
+    "following::text()[normalize-space()][not(ancestor::script or ancestor::style)]", smart_strings=False
+)
+CLASS_VALUES = etree.XPath("//@class")
+WORDPRESS = etree.XPath("boolean(//@src[contains(., '/wp-content/')])")
+PUBDATE = "contains(concat(' ', normalize-space(@class), ' '), ' pubdate ')"
+CARD_LINKS = etree.XPath(".//a[@href]")
+CARD_DATED = etree.XPath(f"descendant-or-self::*[{PUBDATE}]")
+CARD_LOOSE = etree.XPath(
+    f".//text()[normalize-space()][not(ancestor::a or ancestor::script or ancestor::style or ancestor::*[{PUBDATE}])]",
+    smart_strings=False,
+)
+CARD_SPONSORED = etree.XPath(
+    "boolean(descendant-or-self::*[contains(@class, 'sponsor') or contains(@class, 'anzeige')])"
+)
+
+
+def shown(element) -> str:
+    return "" if element.tag in ("script", "style") else "".join(SHOWN(element))
+
+
+def xpath_index(document) -> tuple[dict, dict]:
+    classed, index = {}, {}
+    for value in CLASS_VALUES(document):
+        names = asked_classes(value)
+        if names:
+            classed[value.getparent()] = names
+            for name in names:
+                index.setdefault(name, []).append(value.getparent())
+    return classed, index
+
+
+def xpath_card(card) -> tuple:
+    links = [(link.get("href"), shown(link)) for link in CARD_LINKS(card)]
+    return links, [shown(element) for element in CARD_DATED(card)], CARD_LOOSE(card), CARD_SPONSORED(card)
+
+
+def walk_card(card) -> tuple:
+    parts = _walk.CardParts(card)
+    return parts.links, parts.dated, parts.loose, parts.sponsored
+
+
+@pytest.fixture(scope="module", params=PAGES, ids=lambda path: str(path.relative_to(FIXTURES)))
+def document(request):
+    return parse_html(request.param.read_bytes())
+
+
+def test_there_are_pages_to_walk():
+    assert len(PAGES) >= 100
+
+
+def test_texts_of_every_element(document):
+    for element in document.iter(etree.Element):
+        assert _walk.string_value(element) == STRING(element)
+        assert _walk.shown_string(element) == shown(element)
+
+
+def test_texts_after_elements(document):
+    """Every tenth element and the headings (``following::`` makes the XPath slow to ask of every element)."""
+    elements = list(document.iter(etree.Element))
+    for element in elements[::10] + list(document.iter("h1")):
+        following = FOLLOWING(element)
+        for limit in (1, 60, len(following) + 1):
+            assert _walk.texts_after(element, limit) == following[:limit]
+
+
+def test_class_index(document):
+    classed, index = _walk.class_index(document, {}, asked_classes)
+    expected_classed, expected_index = xpath_index(document)
+    assert list(classed.items()) == list(expected_classed.items())
+    assert index == expected_index
+
+
+def test_attribute_contains(document):
+    assert _walk.attribute_contains(document, "src", "/wp-content/") == WORDPRESS(document)
+
+
+def test_card_parts_of_every_element(document):
+    for element in document.iter(etree.Element):
+        assert walk_card(element) == xpath_card(element)
+
+
+EDGES = """<html><head><style>.pubdate{}</style></head><body>
+<div class="teaser sponsored-box"><a href>  </a><a>no href</a><a href="/1/x">Titel <script>var s;</script>eins</a>
+  <div class="a&#9;pubdate&#10;b">13.05.2026<span>12:00</span></div>Anzeige<p>Snippet <b>fett</b> Ende</p>
+  <div class="pubdatex">keine Zeit</div></div>
+<a href="/2/y"><div class="card">Im Link <span class="pubdate">gestern</span></div></a>
+<h1>Kopf</h1>\t\r\n<p>\u00a0</p><script>x</script><p>nach</p>
+</body></html>"""
+
+
+@pytest.mark.parametrize("path", ["//div[@class='teaser sponsored-box']", "//div[@class='card']", "//body"])
+def test_card_parts_edges(path):
+    card = parse_html(EDGES.encode())
+    element = card.xpath(path)[0]
+    assert walk_card(element) == xpath_card(element)
+
+
+def test_texts_after_edges():
+    document = parse_html(EDGES.encode())
+    h1 = document.find(".//h1")
+    assert _walk.texts_after(h1, 5) == ["\u00a0", "nach"]  # a no-break space is no XPath blank
+    assert _walk.texts_after(document.xpath("//p")[-1], 5) == []
+
+
+def test_elements_made_in_python():
+    """A tree built through lxml's API, whose text nodes the parser never split, is walked the same."""
+    root = etree.Element("div", {"class": "boxtext"})
+    link = etree.SubElement(root, "a", href="/3/z")
+    link.text = "Überschrift mit „Anführung“"
+    link.tail = " danach"
+    assert walk_card(root) == ([("/3/z", "Überschrift mit „Anführung“")], [], [" danach"], False)
+    assert _walk.string_value(root) == "Überschrift mit „Anführung“ danach"
