@@ -1,15 +1,20 @@
 """The C walks of ``dwnscraper.parsing._walk`` give what the XPath they stand for gives, on every page of the
-fixtures (articles, listings, the fixture site) and on hand-made edge cases."""
+fixtures (articles, listings, the fixture site) and on hand-made edge cases; its text helpers what their Python
+spelling gives, on every character."""
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from dwnscraper.parsing import _walk
-from dwnscraper.parsing.text import asked_classes, parse_html
+from dwnscraper.parsing.text import INVISIBLE, asked_classes, parse_html
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PAGES = [path for path in sorted(FIXTURES.rglob("*.html")) if parse_html(path.read_bytes()) is not None]
@@ -130,3 +135,51 @@ def test_elements_made_in_python():
     link.tail = " danach"
     assert walk_card(root) == ([("/3/z", "Überschrift mit „Anführung“")], [], [" danach"], False)
     assert _walk.string_value(root) == "Überschrift mit „Anführung“ danach"
+
+
+MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
+INVISIBLE_CHARACTERS = re.compile(f"[{INVISIBLE}]")
+WORDLESS = re.compile(r" (?:[^\w ]|_)+(?= )")
+
+
+def python_clean(text: str | None) -> str:
+    """What :func:`_walk.clean` stands for, spelled with Python's string methods and regexes."""
+    text = INVISIBLE_CHARACTERS.sub("", MARKERS.sub(" ", text or ""))
+    return " ".join(text.split())
+
+
+def python_word_count(texts: list[str]) -> int:
+    """What :func:`_walk.word_count` stands for: the tokens of the cleaned texts less those without ``\\w`` but
+    ``_``."""
+    text = " ".join(texts)
+    return text.count(" ") + 1 - len(WORDLESS.findall(f" {text} ")) if text else 0
+
+
+def test_clean_and_word_count_on_every_character():
+    """Each code point alone, between letters, among blanks and after a marker: whitespace as ``str.split()``
+    takes it, invisible characters, and letters and digits as ``\\w`` takes them."""
+    for point in range(sys.maxunicode + 1):
+        if 0xD800 <= point <= 0xDFFF:
+            continue
+        char = chr(point)
+        for text in (char, f"a{char}b", f" {char} x{char}{char}", f"article:fokus_txt{char}"):
+            assert _walk.clean(text) == python_clean(text), hex(point)
+        texts = [text for text in (python_clean(f"x {char} y"), python_clean(char)) if text]
+        assert _walk.word_count(texts) == python_word_count(texts), hex(point)
+
+
+@given(st.lists(st.sampled_from([
+    " ", "\t", "\n", "\xa0", "\u00ad", "\u200b", "\u3000", "a", "_", "–", ".", "é", "€", "𝔘",
+    "article:fokus_txt", "article:full_access", "article:", "artic",
+]), max_size=14))
+def test_clean_and_word_count_on_mixed_texts(pieces):
+    text = "".join(pieces)
+    assert _walk.clean(text) == python_clean(text)
+    texts = [python_clean(text)] if python_clean(text) else []
+    assert _walk.word_count(texts) == python_word_count(texts)
+
+
+def test_clean_of_none_and_of_str_subclasses():
+    assert _walk.clean(None) == "" and _walk.clean("") == ""
+    smart = etree.fromstring("<p>  Ein\u00a0 Text </p>").xpath("//text()")[0]
+    assert type(_walk.clean(smart)) is str and _walk.clean(smart) == "Ein Text"

@@ -11,7 +11,16 @@ Only lxml's public C API (``etreepublic.pxd``) and libxml2's node structs are us
 so nothing links against libxml2.
 """
 
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport (
+    Py_UNICODE_ISALNUM,
+    Py_UNICODE_ISSPACE,
+    PyUnicode_DATA,
+    PyUnicode_DecodeUTF8,
+    PyUnicode_FromKindAndData,
+    PyUnicode_KIND,
+    PyUnicode_READ,
+    PyUnicode_WRITE,
+)
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, strcmp, strlen, strstr
 
@@ -371,3 +380,113 @@ cdef bint _hides_loose_text(xmlNode* node):
                 return True
         node = node.parent
     return False
+
+
+_MARKER_TEXTS = ("article:fokus_txt", "article:full_access")
+
+
+cdef inline bint _invisible(Py_UCS4 ch) noexcept nogil:
+    """Soft hyphen, zero-width space, non-joiner and joiner, word joiner, byte order mark."""
+    return ch == 0xAD or 0x200B <= ch <= 0x200D or ch == 0x2060 or ch == 0xFEFF
+
+
+cdef inline Py_ssize_t _marker_at(int kind, void* data, Py_ssize_t at, Py_ssize_t length) noexcept:
+    """The length of the template marker (``article:fokus_txt``, ``article:full_access``) starting at ``at``, else 0."""
+    cdef str marker
+    cdef Py_ssize_t size, offset
+    for marker in _MARKER_TEXTS:
+        size = len(marker)
+        if at + size > length:
+            continue
+        for offset in range(size):
+            if PyUnicode_READ(kind, data, at + offset) != <Py_UCS4>marker[offset]:
+                break
+        else:
+            return size
+    return 0
+
+
+def clean(text):
+    """``text`` with its whitespace collapsed the way ``" ".join(text.split())`` does (every character
+    ``str.isspace()`` takes, the no-break space among them, becomes one space; none is left at either end), soft
+    hyphens and zero-width characters removed and the template markers ``article:fokus_txt`` and
+    ``article:full_access`` taken for a blank; ``""`` for ``None``.
+
+    The markers are found in the text as it is, before anything is removed. A text that is clean already is
+    returned as it is.
+    """
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        raise TypeError(f"clean() takes a str, not {type(text).__name__}")
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    if _is_clean(kind, data, len(text), "article:" in text):
+        return text if type(text) is str else str(text)
+    return _cleaned(kind, data, len(text), "article:" in text)
+
+
+cdef bint _is_clean(int kind, void* data, Py_ssize_t length, bint markers) noexcept:
+    """Whether :func:`clean` leaves the text as it is: no marker, no invisible character, only single spaces
+    between other characters."""
+    cdef Py_ssize_t at
+    cdef Py_UCS4 ch, before = u" "
+    for at in range(length):
+        ch = PyUnicode_READ(kind, data, at)
+        if ch == u" ":
+            if before == u" ":
+                return False
+        elif Py_UNICODE_ISSPACE(ch) or _invisible(ch) or (markers and ch == u"a" and _marker_at(kind, data, at, length)):
+            return False
+        before = ch
+    return before != u" "
+
+
+cdef str _cleaned(int kind, void* data, Py_ssize_t length, bint markers):
+    cdef Py_ssize_t at = 0, kept = 0, skip
+    cdef Py_UCS4 ch
+    cdef bint blank = False
+    cdef void* out = malloc(length * kind)
+    if out is NULL:
+        raise MemoryError()
+    try:
+        while at < length:
+            ch = PyUnicode_READ(kind, data, at)
+            at += 1
+            if markers and ch == u"a":
+                skip = _marker_at(kind, data, at - 1, length)
+                if skip:
+                    at += skip - 1
+                    blank = True
+                    continue
+            if _invisible(ch):
+                continue
+            if Py_UNICODE_ISSPACE(ch):
+                blank = True
+                continue
+            if blank and kept:
+                PyUnicode_WRITE(kind, out, kept, u" ")
+                kept += 1
+            blank = False
+            PyUnicode_WRITE(kind, out, kept, ch)
+            kept += 1
+        return PyUnicode_FromKindAndData(kind, out, kept)
+    finally:
+        free(out)
+
+
+def word_count(texts) -> int:
+    """How many of the space-separated tokens of the cleaned ``texts`` hold a letter or digit (``str.isalnum()``)."""
+    cdef Py_ssize_t count = 0
+    cdef bint counted
+    cdef Py_UCS4 ch
+    cdef str text
+    for text in texts:
+        counted = False
+        for ch in text:
+            if ch == u" ":
+                counted = False
+            elif not counted and Py_UNICODE_ISALNUM(ch):
+                count += 1
+                counted = True
+    return count

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
@@ -191,32 +190,42 @@ def _is_card(element) -> bool:
 
 
 def parse_card(card, base_url: str, page: Page) -> dict | None:
+    """A teaser card's record, or ``None`` when it has no headline link.
+
+    Its section is the text of its first section link, its headline the longest text among its other links to
+    articles (else among all its other links), brand links left out; its date the first ``.pubdate`` showing text,
+    else the first loose text that is a date as a whole; the rest of its loose text is the snippet.
+    """
     parts = CardParts(card)
-    links = [CardLink(href, clean(text)) for href, text in parts.links if page.absolute(href, base_url)]
-    section_link = next((link for link in links if _is_section(link.href, link.text)), None)
-    section = section_link.text if section_link is not None else None
-    title = _title_link(links, section_link)
+    absolute = page.absolute
+    section = title_href = title = any_href = any_title = None
+    for href, shown in parts.links:
+        if not absolute(href, base_url):
+            continue
+        text = clean(shown)
+        if section is None and _is_section(href, text):
+            section = text
+        elif text not in BRAND_LABELS:
+            if urls.is_article_url(href):
+                if title is None or len(text) > len(title):
+                    title_href, title = href, text
+            elif any_title is None or len(text) > len(any_title):
+                any_href, any_title = href, text
+    if title is None:
+        title_href, title = any_href, any_title
     if title is None:
         return None
-    headline = _strip_prefix(title.text, section)
+    headline = _strip_prefix(title, section)
     if not headline:
         return None
     date_text = next((text for shown in parts.dated if (text := clean(shown))), "")
     loose = [clean(text) for text in parts.loose]
-    sponsored = "Anzeige" in loose or parts.sponsored
+    sponsored = parts.sponsored or "Anzeige" in loose
     if not date_text:
         date_text = next((text for text in loose if _is_printed_date(text, page)), "")
-    snippet = clean(" ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
-                             and text != section))
-    return teaser(section, headline, page.absolute(title.href, base_url), date_text, snippet, sponsored,
-                  page.fetched_at)
-
-
-class CardLink(NamedTuple):
-    """A link of a card that leads somewhere: its ``href`` as written and its text, each read once."""
-
-    href: str
-    text: str
+    snippet = " ".join(text for text in loose if text and text not in BRAND_LABELS and text != date_text
+                       and text != section)  # cleaned texts, none empty: clean already
+    return teaser(section, headline, absolute(title_href, base_url), date_text, snippet, sponsored, page.fetched_at)
 
 
 def _is_printed_date(text: str, page: Page) -> bool:
@@ -247,16 +256,6 @@ def _is_section_link(link, page: Page) -> bool:
 def _is_section(href: str, text: str) -> bool:
     """Whether a link with this target and text is a section label (``/wirtschaft``, ``Wirtschaft``)."""
     return bool(SECTION_LINK.match(href.strip())) and 0 < len(text) <= MAX_LABEL and text not in BRAND_LABELS
-
-
-def _title_link(links: list[CardLink], section_link: CardLink | None) -> CardLink | None:
-    """The card's headline link: the longest text among its links to articles (else among all), the section label
-    and brand links left out."""
-    candidates = [link for link in links if link is not section_link and link.text not in BRAND_LABELS]
-    if not candidates:
-        return None
-    articles = [link for link in candidates if urls.is_article_url(link.href)]
-    return max(articles or candidates, key=lambda link: len(link.text))
 
 
 def _strip_prefix(headline: str, section: str | None) -> str:

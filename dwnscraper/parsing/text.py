@@ -20,14 +20,11 @@ from w3lib.encoding import (
 )
 
 from dwnscraper.parsing import urls
-from dwnscraper.parsing._walk import class_index, shown_string, string_value, texts_after
+from dwnscraper.parsing._walk import class_index, clean, shown_string, string_value, texts_after
 
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 """Soft hyphen, zero-width space, non-joiner and joiner, word joiner, byte order mark: they show nothing and are
-removed from every text."""
-_INVISIBLE = re.compile(f"[{INVISIBLE}]")
-_SHY, _ZWSP, _ZWNJ, _ZWJ, _WJ, _BOM = INVISIBLE
-_MARKERS = re.compile(r"article:(?:fokus_txt|full_access)")
+removed from every text by :func:`clean`, the one text helper every field goes through."""
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 BINARY_SAMPLE = 4096
 """How many leading bytes :func:`looks_binary` reads."""
@@ -396,20 +393,6 @@ def asked_classes(value: str) -> frozenset[str]:
 def css(selector: str) -> Selector:
     """Compile a CSS selector once, to be evaluated relative to any element of a :class:`Page`."""
     return Selector(selector)
-
-
-def clean(text: str | None) -> str:
-    """Collapse whitespace (non-breaking spaces become spaces), remove soft hyphens and zero-width characters
-    (:data:`INVISIBLE`) and drop stray template markers: the one text helper every field goes through."""
-    if not text:
-        return ""
-    if "article:" in text:
-        text = _MARKERS.sub(" ", text)
-    if not text.isascii() and (  # six scans, spelled out, cost a fifth of a generator over INVISIBLE or a search()
-        _SHY in text or _ZWSP in text or _ZWNJ in text or _ZWJ in text or _WJ in text or _BOM in text
-    ):
-        text = _INVISIBLE.sub("", text)
-    return " ".join(text.split())  # str.split() breaks on exactly the characters ``\s`` matches
 
 
 def text_of(element) -> str:
