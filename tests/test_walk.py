@@ -99,6 +99,31 @@ def test_attribute_contains(document):
     assert _walk.attribute_contains(document, "src", "/wp-content/") == WORDPRESS(document)
 
 
+MENTIONED = [("Im Folgenden:", "Lesen Sie in diesem Artikel:"), ("Aktualisiert", "aktualisiert"), ("Autor",),
+             ("Lesezeit",), ("Benachrichtigung über neue Artikel",), ("function",), ("Mehr zum",)]
+
+
+@pytest.mark.parametrize("phrases", MENTIONED, ids=lambda phrases: phrases[0])
+def test_mentions(document, phrases):
+    either = " or ".join(f"contains(., '{phrase}')" for phrase in phrases)
+    xpath = etree.XPath(f"boolean(//text()[{either}][not(ancestor::script or ancestor::style)])")
+    assert _walk.mentions(document, phrases) == xpath(document)
+
+
+def test_holding_words(document):
+    more_on_topic = re.compile(r"Mehr\s+zum\s+Thema")
+    expected = [child for section in document if isinstance(section.tag, str) for child in section
+                if isinstance(child.tag, str) and child.tag not in ("script", "style")
+                and more_on_topic.search(STRING(child))]
+    assert _walk.holding_words(document, ("Mehr", "zum", "Thema")) == expected
+
+
+@pytest.mark.parametrize("blank", [" ", "  ", "\n\t", "\u00a0", "\u2009", "\u3000"])
+def test_holding_words_between_any_whitespace(blank):
+    document = parse_html(f"<html><body><div>x Mehr{blank}zum <b>Thema</b></div><p>Mehr zum</p></body></html>".encode())
+    assert [element.tag for element in _walk.holding_words(document, ("Mehr", "zum", "Thema"))] == ["div"]
+
+
 def test_card_parts_of_every_element(document):
     for element in document.iter(etree.Element):
         assert walk_card(element) == xpath_card(element)

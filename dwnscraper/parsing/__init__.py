@@ -44,7 +44,6 @@ _WORDPRESS_FILES = "/wp-content/"
 _READING_LABEL = "Lesezeit"
 """What :data:`READING_TIME` starts with: a page without it is spared cleaning its whole body text."""
 _LEGACY_CUE = "Benachrichtigung über neue Artikel"
-_LEGACY_CUES = etree.XPath(f"/descendant::text()[contains(., '{_LEGACY_CUE}')][not(ancestor::script)]")
 _COOKIE_ACCEPT = etree.XPath(
     "//*[@id='ck_accept' or contains(@class, 'ck_accept') or @name='ck_accept' or @data-action='ck_accept']"
 )
@@ -150,12 +149,10 @@ def _layout_from_cues(page: Page) -> Layout:
 def _shows_legacy_cue(page: Page) -> bool:
     """Whether a text node outside scripts holds the legacy layout's notification label.
 
-    The texts after the headline, which the layout guess reads anyway, answer for most legacy pages without the
-    XPath :data:`_LEGACY_CUES`, a walk over every text node of the page.
+    The texts after the headline, which the layout guess reads anyway, answer for most legacy pages without a walk
+    over every text node of the page.
     """
-    return any(_LEGACY_CUE in text for text in page.shown_after) or (
-        page.mentions_outside_scripts(_LEGACY_CUE) and bool(_LEGACY_CUES(page.document))
-    )
+    return any(_LEGACY_CUE in text for text in page.shown_after) or page.mentions_outside_scripts(_LEGACY_CUE)
 
 
 def _is_wordpress(page: Page) -> bool:

@@ -22,7 +22,7 @@ from cpython.unicode cimport (
     PyUnicode_WRITE,
 )
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcpy, strcmp, strlen, strstr
+from libc.string cimport memcmp, memcpy, strcmp, strlen, strstr
 
 cimport lxml.includes.etreepublic as cetree
 from lxml.includes cimport tree
@@ -490,3 +490,92 @@ def word_count(texts) -> int:
                 count += 1
                 counted = True
     return count
+
+
+def mentions(cetree._Element root not None, phrases) -> bool:
+    """Whether a text node from ``root`` down, outside scripts and styles, holds one of ``phrases``: the XPath
+    ``boolean(descendant::text()[contains(., phrase) or …][not(ancestor::script or ancestor::style)])``."""
+    cdef list needles = [phrase.encode() for phrase in phrases]
+    cdef bytes needle
+    cdef xmlNode* top = root._c_node
+    cdef xmlNode* node = top
+    cdef bint enter
+    if _is_code(top):
+        return False
+    while node is not NULL:
+        enter = True
+        if _is_text(node) and node.content is not NULL:
+            for needle in needles:
+                if strstr(<const char*>node.content, needle) is not NULL:
+                    return True
+        elif _is_code(node):
+            enter = False
+        node = _next_in_order(node, top, enter)
+    return False
+
+
+cdef inline Py_UCS4 _code_point(const unsigned char* at, Py_ssize_t* size) noexcept nogil:
+    """The character whose UTF-8 sequence starts at ``at`` (libxml2 holds only valid UTF-8), and its length."""
+    if at[0] < 0x80:
+        size[0] = 1
+        return at[0]
+    if at[0] < 0xE0:
+        size[0] = 2
+        return ((at[0] & 0x1F) << 6) | (at[1] & 0x3F)
+    if at[0] < 0xF0:
+        size[0] = 3
+        return ((at[0] & 0x0F) << 12) | ((at[1] & 0x3F) << 6) | (at[2] & 0x3F)
+    size[0] = 4
+    return ((at[0] & 0x07) << 18) | ((at[1] & 0x3F) << 12) | ((at[2] & 0x3F) << 6) | (at[3] & 0x3F)
+
+
+cdef bint _holds_words(const char* text, size_t length, list words):
+    """Whether ``text`` holds ``words`` in a row with whitespace (``str.isspace()``) between each two: the regex
+    ``word\\s+word\\s+…``."""
+    cdef const char* first = <bytes>words[0]
+    cdef const char* found = strstr(text, first)
+    cdef const unsigned char* at
+    cdef const unsigned char* end = <const unsigned char*>text + length
+    cdef Py_ssize_t size, blanks
+    cdef bytes word
+    while found is not NULL:
+        at = <const unsigned char*>found + len(<bytes>words[0])
+        for word in words[1:]:
+            blanks = 0
+            while at < end and Py_UNICODE_ISSPACE(_code_point(at, &size)):
+                at += size
+                blanks += 1
+            if not blanks or at + len(word) > end or memcmp(at, <const char*>word, len(word)) != 0:
+                break
+            at += len(word)
+        else:
+            return True
+        found = strstr(found + 1, first)
+    return False
+
+
+def holding_words(cetree._Element root not None, words) -> list:
+    """The elements below the children of ``root`` (not scripts or styles) whose string value holds ``words`` in a
+    row with whitespace between each two (the regex ``word\\s+word…``, ``\\s`` as ``str.isspace()``), in document
+    order."""
+    cdef list needles = [word.encode() for word in words]
+    cdef list found = []
+    cdef xmlNode* section = root._c_node.children
+    cdef xmlNode* child
+    cdef Buffer buffer
+    while section is not NULL:
+        if section.type == tree.XML_ELEMENT_NODE:
+            child = section.children
+            while child is not NULL:
+                if child.type == tree.XML_ELEMENT_NODE and not _is_code(child):
+                    buffer.data, buffer.length, buffer.size = NULL, 0, 0
+                    try:
+                        _collect(child, &buffer, False)
+                        _append(&buffer, "", 1)
+                        if _holds_words(buffer.data, buffer.length - 1, needles):
+                            found.append(cetree.elementFactory(root._doc, child))
+                    finally:
+                        free(buffer.data)
+                child = child.next
+        section = section.next
+    return found

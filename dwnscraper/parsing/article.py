@@ -13,7 +13,7 @@ from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing._walk import word_count
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
-from dwnscraper.parsing.teasers import MORE_ON_TOPIC_TEXT, article_teasers, cue_teasers, starts_with_label
+from dwnscraper.parsing.teasers import MORE_ON_TOPIC_WORDS, article_teasers, cue_teasers, starts_with_label
 from dwnscraper.parsing.text import (
     XPATH_BLANKS,
     Page,
@@ -79,10 +79,6 @@ _PARAGRAPH_HOLDERS = etree.XPath("//p/parent::*")
 RUN_TAGS = {"p", "h2", "h3", "blockquote", "ul", "ol"}
 """The children of a run of paragraphs."""
 MIN_RUN = 2
-_PAYWALL_TEXT = etree.XPath(
-    "//text()[contains(., 'Im Folgenden:') or contains(., 'Lesen Sie in diesem Artikel:')]"
-    "[not(ancestor::script or ancestor::style)]"
-)
 _IMG = etree.XPath(".//img | .//amp-img")
 _FIGCAPTION = etree.XPath(".//figcaption")
 _IMAGE_AFTER = etree.XPath(
@@ -381,7 +377,7 @@ class Article:
 
     def _topic_box_links(self) -> list:
         """The /thema/ links of the first 'Mehr zum Thema' box."""
-        box = _first_topic_box(self.page.scopes(MORE_ON_TOPIC_TEXT, starts_with_label))
+        box = _first_topic_box(self.page.scopes(MORE_ON_TOPIC_WORDS, starts_with_label))
         return _THEMA_LINKS(box) if box is not None else []
 
     def _body(self) -> tuple[list[dict], bool]:
@@ -403,7 +399,7 @@ class Article:
         return max(candidates, key=lambda element: sum(len(text_of(p)) for p in element if p.tag == "p"))
 
     def _paywall_cue(self) -> bool:
-        return self.page.mentions(*PAYWALL_CUES) and bool(_PAYWALL_TEXT(self.document))
+        return self.page.mentions(*PAYWALL_CUES)
 
 
 def _in_navigation(element) -> bool:

@@ -38,8 +38,9 @@ CONTENT_LINKS = etree.XPath(
 )
 
 _LINKS = etree.XPath(".//a[@href]")
-MORE_ON_TOPIC_TEXT = re.compile(r"Mehr\s+zum\s+Thema")
-"""In the page text wherever an element's ``normalize-space(.)`` starts with 'Mehr zum Thema'."""
+MORE_ON_TOPIC_WORDS = ("Mehr", "zum", "Thema")
+"""In the page text (with any whitespace between) wherever an element's ``normalize-space(.)`` starts with
+'Mehr zum Thema'."""
 MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
 _READ_AT_ONCE = 64
@@ -76,7 +77,7 @@ def article_teasers(page: Page, base_url: str) -> list[dict]:
 
 def cue_teasers(page: Page, base_url: str) -> list[dict]:
     """Cards without their class names: the repeated blocks after a ``Mehr zum Thema`` heading."""
-    labels = more_on_topic_labels(page.scopes(MORE_ON_TOPIC_TEXT, _is_label_tag))
+    labels = more_on_topic_labels(page.scopes(MORE_ON_TOPIC_WORDS, _is_label_tag))
     for label in labels:
         heading = label if isinstance(label.tag, str) else label.getparent()
         cards = repeated_cards(heading.getparent(), minimum=1)

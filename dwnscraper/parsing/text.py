@@ -20,7 +20,15 @@ from w3lib.encoding import (
 )
 
 from dwnscraper.parsing import urls
-from dwnscraper.parsing._walk import class_index, clean, shown_string, string_value, texts_after
+from dwnscraper.parsing._walk import (
+    class_index,
+    clean,
+    holding_words,
+    mentions,
+    shown_string,
+    string_value,
+    texts_after,
+)
 
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 """Soft hyphen, zero-width space, non-joiner and joiner, word joiner, byte order mark: they show nothing and are
@@ -32,8 +40,6 @@ BINARY_SAMPLE = 4096
 """How many leading bytes :func:`looks_binary` reads."""
 XPATH_BLANKS = " \t\r\n"
 """The characters XPath's ``normalize-space()`` takes for blanks (``str.strip()`` takes more)."""
-NO_TEXT = ("script", "style")
-"""Elements whose text is code, not page text."""
 PAGE_CHROME = frozenset({"nav", "header", "footer", "aside"})
 """Elements around the content, which hold neither article text nor teaser cards."""
 POOLED_TAGS = ("h1", "title", "meta", "link", "script", "style")
@@ -211,51 +217,25 @@ class Page:
             if (tag is None or element.tag == tag) and names <= self._classed[element]
         ]
 
-    @cached_property
-    def _shown_parts(self) -> list[tuple[object, str]]:
-        """The page text in pieces: ``(element, its string value)`` for each element below the root's children but
-        scripts and styles, ``(None, text)`` for the text around them."""
-        parts: list[tuple[object, str]] = [(None, self.document.text or "")]
-        for section in self.document:
-            parts.append((None, section.text or ""))
-            for child in section:
-                if isinstance(child.tag, str) and child.tag not in NO_TEXT:
-                    parts.append((child, string_value(child)))
-                parts.append((None, child.tail or ""))
-            parts.append((None, section.tail or ""))
-        return parts
+    def scopes(self, words: tuple[str, ...], outer: Callable) -> list:
+        """The subtrees that hold every element whose string value holds ``words`` (:func:`_walk.holding_words`),
+        in document order; none when no element's does: a search for such elements need look below these only.
 
-    @cached_property
-    def shown_text(self) -> str:
-        """The page text but for scripts and styles: every text node outside them stands in it whole."""
-        return shown_string(self.document)
-
-    def scopes(self, pattern: re.Pattern, outer: Callable) -> list:
-        """The subtrees that hold every element whose string value matches ``pattern``, in document order; none
-        when no element's does: a search for such elements need look below these only.
-
-        They are the elements below the root's children whose own string value matches. The root and its
-        children, whose text stands in several pieces, are asked ``outer(element)`` instead: it must
-        be true for each of them that may be what the search looks for, and makes the whole document the scope.
+        They are the elements below the root's children whose own string value holds them. The root and its
+        children, whose text stands in several pieces, are asked ``outer(element)`` instead: it must be true for
+        each of them that may be what the search looks for, and makes the whole document the scope.
         """
         if any(outer(element) for element in (self.document, *self.document) if isinstance(element.tag, str)):
             return [self.document]
-        return [element for element, text in self._shown_parts if element is not None and pattern.search(text)]
+        return holding_words(self.document, words)
 
     def mentions(self, *phrases: str) -> bool:
-        """False when no text node outside scripts and styles holds any of ``phrases``: an XPath for those finds
-        nothing."""
-        return any(phrase in self.shown_text for phrase in phrases)
+        """Whether a text node outside scripts and styles holds one of ``phrases`` (:func:`_walk.mentions`)."""
+        return mentions(self.document, phrases)
 
     def mentions_outside_scripts(self, phrase: str) -> bool:
-        """False when no text node outside scripts holds ``phrase`` (a style's may).
-
-        :attr:`shown_text` and the styles' texts (a style holds nothing but text) hold every such text node whole:
-        no string of the whole page, scripts and styles included, is made for it (a large one, which takes fresh
-        memory from the system).
-        """
+        """Whether a text node outside scripts holds ``phrase`` (a style's may): a style holds nothing but text."""
         return self.mentions(phrase) or any(phrase in (style.text or "") for style in self.by_tag["style"])
-
 
 class Selector:
     """A CSS selector compiled once, evaluated on a :class:`Page` with as little XPath as it can.
