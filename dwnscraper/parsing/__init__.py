@@ -136,14 +136,20 @@ def _has_article_signals(page: Page, metadata: Metadata) -> bool:
 
 
 def _layout_from_cues(page: Page) -> Layout:
-    """A page whose class names all changed: the era shows in its generator and its text order."""
+    """A page whose class names all changed: the era shows in its generator and its text order (the legacy layout
+    prints its reading time before its first date).
+
+    A date ends before the 'Lesezeit' that follows it: the text before the label holds every date that comes first.
+    """
     if _is_wordpress(page):
         return WORDPRESS
     if _shows_legacy_cue(page):
         return LEGACY
     after = " ".join(page.cues)
-    reading_time, first_date = after.find("Lesezeit"), next(dates.find_dates(after), None)
-    return LEGACY if reading_time >= 0 and first_date and reading_time < first_date.start else CURRENT
+    reading_time = after.find("Lesezeit")
+    if reading_time < 0 or next(dates.find_dates(after[:reading_time]), None):
+        return CURRENT
+    return LEGACY if next(dates.find_dates(after[reading_time:]), None) else CURRENT
 
 
 def _shows_legacy_cue(page: Page) -> bool:
