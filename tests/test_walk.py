@@ -55,8 +55,10 @@ def xpath_index(document) -> tuple[dict, dict]:
 
 
 def xpath_card(card) -> tuple:
-    links = [(link.get("href"), shown(link)) for link in CARD_LINKS(card)]
-    return links, [shown(element) for element in CARD_DATED(card)], CARD_LOOSE(card), CARD_SPONSORED(card)
+    links = [(link.get("href"), python_clean(shown(link))) for link in CARD_LINKS(card)]
+    dated = [text for element in CARD_DATED(card) if (text := python_clean(shown(element)))]
+    loose = [text for node in CARD_LOOSE(card) if (text := python_clean(node))]
+    return links, dated, loose, CARD_SPONSORED(card)
 
 
 def walk_card(card) -> tuple:
@@ -158,7 +160,7 @@ def test_elements_made_in_python():
     link = etree.SubElement(root, "a", href="/3/z")
     link.text = "Überschrift mit „Anführung“"
     link.tail = " danach"
-    assert walk_card(root) == ([("/3/z", "Überschrift mit „Anführung“")], [], [" danach"], False)
+    assert walk_card(root) == ([("/3/z", "Überschrift mit „Anführung“")], [], ["danach"], False)
     assert _walk.string_value(root) == "Überschrift mit „Anführung“ danach"
 
 

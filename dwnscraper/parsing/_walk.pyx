@@ -319,9 +319,10 @@ cdef class CardParts:
     """What a teaser card is read for, from one walk over its subtree.
 
     ``links``: ``(href, shown text)`` of each ``a[@href]`` below it; ``dated``: the shown text of each element
-    wearing the class ``pubdate``, itself included; ``loose``: the texts below it with more than XPath blanks
-    outside links, scripts, styles and ``pubdate`` elements (nor in one above it); ``sponsored``: whether the class
-    attribute of it or of an element below it holds ``sponsor`` or ``anzeige``.
+    wearing the class ``pubdate``, itself included, where it is not empty; ``loose``: the texts below it outside
+    links, scripts, styles and ``pubdate`` elements (nor in one above it), where they are not empty; ``sponsored``:
+    whether the class attribute of it or of an element below it holds ``sponsor`` or ``anzeige``. Every text is
+    :func:`clean`.
     """
 
     cdef readonly list links, dated, loose
@@ -338,6 +339,7 @@ cdef class CardParts:
         cdef xmlAttr* attribute = _find(node, "class")
         cdef const char* classes = _plain(attribute) if attribute is not NULL else NULL
         cdef object value
+        cdef str text
         cdef bint dated = False
         cdef xmlNode* child
         if attribute is not NULL and classes is NULL:
@@ -349,11 +351,13 @@ cdef class CardParts:
             if strstr(classes, "sponsor") is not NULL or strstr(classes, "anzeige") is not NULL:
                 self.sponsored = True
         if dated:
-            self.dated.append(_text_below(node, True))
+            text = _clean(_text_below(node, True))
+            if text:
+                self.dated.append(text)
         if not top and _named(node, "a"):
             value = _value(node, self._document, "href")
             if value is not None:
-                self.links.append((value, _text_below(node, True)))
+                self.links.append((value, _clean(_text_below(node, True))))
         hidden = hidden or dated or _named(node, "a") or _is_code(node)
         child = node.children
         while child is not NULL:
@@ -361,7 +365,9 @@ cdef class CardParts:
                 self._visit(child, hidden, False)
             elif not hidden and _is_text(child) and (child.prev is NULL or not _is_text(child.prev)):
                 if not _run_blank(child):
-                    self.loose.append(_run(&child))
+                    text = _clean(_run(&child))
+                    if text:
+                        self.loose.append(text)
             child = child.next
         return 0
 
@@ -419,11 +425,16 @@ def clean(text):
         return ""
     if not isinstance(text, str):
         raise TypeError(f"clean() takes a str, not {type(text).__name__}")
+    return _clean(text)
+
+
+cdef str _clean(object text):
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
-    if _is_clean(kind, data, len(text), "article:" in text):
+    cdef bint markers = "article:" in text
+    if _is_clean(kind, data, len(text), markers):
         return text if type(text) is str else str(text)
-    return _cleaned(kind, data, len(text), "article:" in text)
+    return _cleaned(kind, data, len(text), markers)
 
 
 cdef bint _is_clean(int kind, void* data, Py_ssize_t length, bint markers) noexcept:

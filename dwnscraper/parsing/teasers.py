@@ -200,10 +200,9 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     parts = CardParts(card)
     absolute = page.absolute
     section = title_href = title = any_href = any_title = None
-    for href, shown in parts.links:
+    for href, text in parts.links:
         if not absolute(href, base_url):
             continue
-        text = clean(shown)
         if section is None and _is_section(href, text):
             section = text
         elif text not in BRAND_LABELS:
@@ -219,12 +218,10 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     headline = _strip_prefix(title, section)
     if not headline:
         return None
-    date_text = next((text for shown in parts.dated if (text := clean(shown))), "")
-    loose = [clean(text) for text in parts.loose]
+    loose = parts.loose
     sponsored = parts.sponsored or "Anzeige" in loose
-    if not date_text:
-        date_text = next((text for text in loose if _is_printed_date(text, page)), "")
-    snippet = " ".join(text for text in loose if text and text not in BRAND_LABELS and text != date_text
+    date_text = parts.dated[0] if parts.dated else next((text for text in loose if _is_printed_date(text, page)), "")
+    snippet = " ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
                        and text != section)  # cleaned texts, none empty: clean already
     return teaser(section, headline, absolute(title_href, base_url), date_text, snippet, sponsored, page.fetched_at)
 
@@ -298,7 +295,7 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
                     continue
                 title = titles[0]
                 section, inside = _search_label(item, title, page)
-                loose = [clean(text) for text in CardParts(item).loose]
+                loose = list(CardParts(item).loose)
                 if section in loose:
                     loose.remove(section)
                 headline = _strip_prefix(text_of(title), section) if inside else text_of(title)
