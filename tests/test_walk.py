@@ -90,11 +90,13 @@ def test_texts_after_elements(document):
             assert _walk.texts_after(element, limit) == following[:limit]
 
 
-def test_class_index(document):
-    classed, index = _walk.class_index(document, {}, asked_classes)
+def test_survey(document):
+    tags = ("h1", "title", "meta", "link", "script", "style", "figure")
+    classed, index, pooled = _walk.survey(document, {}, asked_classes, tags)
     expected_classed, expected_index = xpath_index(document)
     assert list(classed.items()) == list(expected_classed.items())
     assert index == expected_index
+    assert pooled == {tag: document.xpath(f"//{tag}") for tag in tags}
 
 
 def test_attribute_contains(document):

@@ -253,16 +253,20 @@ cdef xmlNode* _after(xmlNode* node) noexcept nogil:
     return node.next
 
 
-def class_index(cetree._Element root not None, dict known, names_of) -> tuple:
-    """The elements from ``root`` down wearing a class name that selectors ask for: ``(classed, index)``.
+def survey(cetree._Element root not None, dict known, names_of, tuple tags) -> tuple:
+    """One walk over the elements from ``root`` down: ``(classed, index, pooled)``.
 
-    ``classed`` maps each such element, in document order, to the asked names it wears, ``index`` each asked
-    name to the elements wearing it. ``known`` holds the answer for class attribute values seen before,
-    ``names_of(value)`` gives (and remembers) it for others. The Python spelling, over lxml's ``//@class``, made
-    a string object of every class attribute of the page, five times the time of this walk.
+    ``classed`` maps each element wearing a class name that selectors ask for, in document order, to the asked
+    names it wears, ``index`` each asked name to the elements wearing it. ``known`` holds the answer for class
+    attribute values seen before, ``names_of(value)`` gives (and remembers) it for others. ``pooled`` maps each of
+    ``tags`` to its elements, in document order. The Python spelling, lxml's ``//@class`` and ``iter(*tags)``, made
+    a string object of every class attribute of the page and walked it twice, five times the time of this walk.
     """
     cdef dict classed = {}
     cdef dict index = {}
+    cdef dict pooled = {tag: [] for tag in tags}
+    cdef list names_of_tags = [tag.encode() for tag in tags]
+    cdef Py_ssize_t count = len(tags), position
     cdef xmlNode* node = root._c_node
     cdef xmlNode* top = node
     cdef xmlAttr* attribute
@@ -270,6 +274,12 @@ def class_index(cetree._Element root not None, dict known, names_of) -> tuple:
     cdef object value, names, element, name, holders
     while node is not NULL:
         if node.type == tree.XML_ELEMENT_NODE:
+            element = None
+            for position in range(count):
+                if strcmp(<const char*>node.name, <const char*><bytes>names_of_tags[position]) == 0:
+                    element = cetree.elementFactory(root._doc, node)
+                    (<list>pooled[tags[position]]).append(element)
+                    break
             attribute = _find(node, "class")
             if attribute is not NULL:
                 plain = _plain(attribute)
@@ -281,7 +291,8 @@ def class_index(cetree._Element root not None, dict known, names_of) -> tuple:
                 if names is None:
                     names = names_of(value)
                 if names:
-                    element = cetree.elementFactory(root._doc, node)
+                    if element is None:
+                        element = cetree.elementFactory(root._doc, node)
                     classed[element] = names
                     for name in names:
                         holders = index.get(name)
@@ -290,7 +301,7 @@ def class_index(cetree._Element root not None, dict known, names_of) -> tuple:
                         else:
                             (<list>holders).append(element)
         node = _next_in_order(node, top, True)
-    return classed, index
+    return classed, index, pooled
 
 
 def attribute_contains(cetree._Element root not None, str name not None, str needle not None) -> bool:

@@ -21,12 +21,12 @@ from w3lib.encoding import (
 
 from dwnscraper.parsing import urls
 from dwnscraper.parsing._walk import (
-    class_index,
     clean,
     holding_words,
     mentions,
     shown_string,
     string_value,
+    survey,
     texts_after,
 )
 
@@ -76,16 +76,10 @@ class Page:
         self._after: list[str] | None = None
         self._cues: list[str] | None = None
 
-    @cached_property
+    @property
     def by_tag(self) -> dict[str, list]:
-        """The page's elements of each of :data:`POOLED_TAGS`, in document order, from one walk over the page.
-
-        Any walk over a page of 2,000 elements costs about as much as the next, whatever it looks for.
-        """
-        pooled: dict[str, list] = {tag: [] for tag in POOLED_TAGS}
-        for element in self.document.iter(*POOLED_TAGS):
-            pooled[element.tag].append(element)
-        return pooled
+        """The page's elements of each of :data:`POOLED_TAGS`, in document order, from the walk of :attr:`_survey`."""
+        return self._survey[2]
 
     @property
     def headings(self) -> list:
@@ -143,24 +137,24 @@ class Page:
             text = self._texts[element] = clean(self.string(element))
         return text
 
-    @cached_property
+    @property
     def _classed(self) -> dict:
         """Every element with a class attribute, in document order: element -> its set of class names."""
-        return self._class_index[0]
+        return self._survey[0]
 
-    @cached_property
+    @property
     def by_class(self) -> dict[str, list]:
         """The elements wearing each class name, in document order."""
-        return self._class_index[1]
+        return self._survey[1]
 
     @cached_property
-    def _class_index(self) -> tuple[dict, dict[str, list]]:
-        """``_classed`` and ``by_class`` in one pass, of the class names selectors ask for.
+    def _survey(self) -> tuple[dict, dict[str, list], dict[str, list]]:
+        """``_classed``, ``by_class`` and ``by_tag`` from one walk over the page in C (:func:`_walk.survey`).
 
-        A page wears some 600 class attributes, of which a dozen or two hold such a name: the rest (menus,
-        footer, consent dialog) cost one lookup each, in C (:func:`_walk.class_index`).
+        A page wears some 600 class attributes, of which a dozen or two hold a name selectors ask for: the rest
+        (menus, footer, consent dialog) cost one lookup each.
         """
-        return class_index(self.document, _ASKED_IN, asked_classes)
+        return survey(self.document, _ASKED_IN, asked_classes, POOLED_TAGS)
 
     @property
     def classes(self) -> Set[str]:
