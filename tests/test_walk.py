@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from dwnscraper.parsing import _walk
-from dwnscraper.parsing.text import INVISIBLE, asked_classes, parse_html
+from dwnscraper.parsing.article import links_before
+from dwnscraper.parsing.text import INVISIBLE, Page, asked_classes, parse_html
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PAGES = [path for path in sorted(FIXTURES.rglob("*.html")) if parse_html(path.read_bytes()) is not None]
@@ -90,6 +91,18 @@ def test_texts_after_elements(document):
             assert _walk.texts_after(element, limit) == following[:limit]
 
 
+def test_links_before(document):
+    """The Python walk back from an element that stands for ``preceding::a[normalize-space()]``."""
+    preceding = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
+    for element in list(document.iter(etree.Element))[::5] + list(document.iter("h1")):
+        assert links_before(element, 3) == list(reversed(preceding(element)))
+
+
+def test_page_mentions_phrases_not_registered():
+    page = Page(parse_html(b"<html><body><p>Ein Satz</p><script>Geheim</script></body></html>"))
+    assert page.mentions("Satz") and not page.mentions("Geheim") and not page.mentions("Lesezeit")
+
+
 def test_survey(document):
     tags = ("h1", "title", "meta", "link", "script", "style", "figure")
     classed, index, pooled = _walk.survey(document, {}, asked_classes, tags)
@@ -108,10 +121,13 @@ MENTIONED = [("Im Folgenden:", "Lesen Sie in diesem Artikel:"), ("Aktualisiert",
 
 
 @pytest.mark.parametrize("phrases", MENTIONED, ids=lambda phrases: phrases[0])
-def test_mentions(document, phrases):
+def test_mentioned(document, phrases):
     either = " or ".join(f"contains(., '{phrase}')" for phrase in phrases)
     xpath = etree.XPath(f"boolean(//text()[{either}][not(ancestor::script or ancestor::style)])")
-    assert _walk.mentions(document, phrases) == xpath(document)
+    assert bool(_walk.mentioned(document, phrases)) == xpath(document)
+    for phrase in phrases:
+        alone = etree.XPath(f"boolean(//text()[contains(., '{phrase}')][not(ancestor::script or ancestor::style)])")
+        assert (phrase in _walk.mentioned(document, phrases)) == alone(document)
 
 
 def test_holding_words(document):

@@ -514,26 +514,30 @@ def word_count(texts) -> int:
     return count
 
 
-def mentions(cetree._Element root not None, phrases) -> bool:
-    """Whether a text node from ``root`` down, outside scripts and styles, holds one of ``phrases``: the XPath
-    ``boolean(descendant::text()[contains(., phrase) or …][not(ancestor::script or ancestor::style)])``."""
+def mentioned(cetree._Element root not None, phrases) -> set:
+    """Those of ``phrases`` that a text node from ``root`` down, outside scripts and styles, holds: ``phrase`` is
+    in it when the XPath ``boolean(descendant::text()[contains(., phrase)][not(ancestor::script or
+    ancestor::style)])`` is true. One walk answers for all of them."""
     cdef list needles = [phrase.encode() for phrase in phrases]
-    cdef bytes needle
+    cdef list unseen = list(phrases)
+    cdef set found = set()
+    cdef Py_ssize_t position
     cdef xmlNode* top = root._c_node
     cdef xmlNode* node = top
     cdef bint enter
     if _is_code(top):
-        return False
-    while node is not NULL:
+        return found
+    while node is not NULL and unseen:
         enter = True
         if _is_text(node) and node.content is not NULL:
-            for needle in needles:
-                if strstr(<const char*>node.content, needle) is not NULL:
-                    return True
+            for position in range(len(needles) - 1, -1, -1):
+                if strstr(<const char*>node.content, <const char*><bytes>needles[position]) is not NULL:
+                    found.add(unseen.pop(position))
+                    del needles[position]
         elif _is_code(node):
             enter = False
         node = _next_in_order(node, top, enter)
-    return False
+    return found
 
 
 cdef inline Py_UCS4 _code_point(const unsigned char* at, Py_ssize_t* size) noexcept nogil:

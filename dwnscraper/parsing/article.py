@@ -22,6 +22,7 @@ from dwnscraper.parsing.text import (
     first_text,
     holders_of,
     in_page_chrome,
+    mentionable,
     string_value,
     text_of,
 )
@@ -40,7 +41,7 @@ BYLINE_IN_LEAD = re.compile(
 particle (``von der``); initials without a name after them are left out rather than cut into the name."""
 AUTHOR_LABEL = re.compile(r"^(?:Autor(?:in)?|Von)\s*:?\s*")
 TOPIC_SUFFIX = re.compile(r"\s*>$")
-PAYWALL_CUES = ("Im Folgenden:", "Lesen Sie in diesem Artikel:")
+PAYWALL_CUES = mentionable("Im Folgenden:", "Lesen Sie in diesem Artikel:")
 MAX_CAPTION = 400
 SECTION_PATH = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
@@ -54,9 +55,12 @@ NAVIGATION = {"nav", "aside", "footer"}
 AMP_PREFIX = "amp-"
 """AMP's own elements (``amp-ad``, ``amp-img``, ``amp-social-share`` …): ads, media and widgets, never body text."""
 
+UPDATE_LABELS = mentionable("Aktualisiert", "aktualisiert")
+AUTHOR_LABELS = mentionable("Autor")
 AUTHOR_LABEL_WITHIN = 12
 """How many fragments after the headline may be an 'Autor:' label."""
-_CUES_BEFORE = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
+KICKER_LINKS = 3
+"""How many links before the headline may be its kicker."""
 BLOCK_TAGS = ("p", "div")
 BLOCKS_AFTER = 8
 """How many blocks of text after the headline (innermost ``p`` and ``div``) may hold lead and date line."""
@@ -64,7 +68,7 @@ MAX_DATE_LINE = 80
 """The longest block taken for a date line (``Veröffentlicht am Freitag, 25. Oktober 2019, um 17:57 Uhr``)."""
 MIN_LEAD_WORDS = 8
 """The fewest words a lead has: kicker, author and reading time lines have fewer."""
-LABELS = ("Lesezeit", "Aktualisiert")
+LABELS = mentionable("Lesezeit", "Aktualisiert")
 _ALL_LABEL_TEXT = etree.XPath(
     "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
 )
@@ -229,7 +233,7 @@ class Article:
         """The section link nearest above the headline, outside the site's navigation."""
         if self.h1 is None:
             return ""
-        for link in reversed(_CUES_BEFORE(self.h1)):  # lxml gives the reverse axis in document order
+        for link in links_before(self.h1, KICKER_LINKS):
             text = text_of(link)
             if SECTION_PATH.match(link.get("href", "")) and 0 < len(text) <= 30 and not _in_navigation(link):
                 return text
@@ -295,7 +299,7 @@ class Article:
 
     def _updated_cue(self) -> tuple[str, datetime] | None:
         """The update time in the text after the headline; no page text without 'Aktualisiert' holds one."""
-        return self._date_cue(updated=True) if self.page.mentions("Aktualisiert", "aktualisiert") else None
+        return self._date_cue(updated=True) if self.page.mentions(*UPDATE_LABELS) else None
 
     def _reading_time_cue(self) -> int | None:
         found = _minutes(self.cue_text())
@@ -319,7 +323,7 @@ class Article:
 
     def _author_cue(self) -> list[str]:
         """The fragment after an 'Autor:' label among the first twelve after the headline."""
-        if not self.page.mentions("Autor"):
+        if not self.page.mentions(*AUTHOR_LABELS):
             return []
         cues = self.page.first_cues(AUTHOR_LABEL_WITHIN + 1)
         for position, text in enumerate(cues[:AUTHOR_LABEL_WITHIN]):
@@ -392,7 +396,7 @@ class Article:
         candidates = _paragraph_parents(self.page)
         if not candidates:
             return None
-        return max(candidates, key=lambda element: sum(len(text_of(p)) for p in element if p.tag == "p"))
+        return max(candidates, key=lambda element: sum(len(self.page.text_of(p)) for p in element if p.tag == "p"))
 
     def _paywall_cue(self) -> bool:
         return self.page.mentions(*PAYWALL_CUES)
@@ -403,6 +407,26 @@ def _figures_with_images(document) -> Iterator:
     ``//figure[.//img or .//amp-img]`` evaluates its test for every figure of the page, and makes a node set of
     every node of it first."""
     return (figure for figure in document.iter("figure") if next(figure.iter(*IMAGE_TAGS), None) is not None)
+
+
+def links_before(element, limit: int) -> list:
+    """The nearest ``limit`` links before ``element`` (not around it) that show more than XPath blanks, nearest
+    first.
+
+    The XPath ``preceding::a[normalize-space()][position() <= 3]``, answered by walking back from ``element``
+    instead of testing the whole page before it.
+    """
+    found: list = []
+    node = element
+    while node is not None and len(found) < limit:
+        for sibling in node.itersiblings(preceding=True):
+            if isinstance(sibling.tag, str):
+                found.extend(link for link in reversed(list(sibling.iter("a")))
+                             if string_value(link).strip(XPATH_BLANKS))
+                if len(found) >= limit:
+                    break
+        node = node.getparent()
+    return found[:limit]
 
 
 def _in_navigation(element) -> bool:

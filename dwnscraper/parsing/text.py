@@ -23,7 +23,7 @@ from dwnscraper.parsing import urls
 from dwnscraper.parsing._walk import (
     clean,
     holding_words,
-    mentions,
+    mentioned,
     shown_string,
     string_value,
     survey,
@@ -57,6 +57,17 @@ Compound = tuple[str | None, frozenset[str]]
 _TRANSLATOR = HTMLTranslator()
 _CLASS_NAME = re.compile(r"[^ \t\n\r]+")
 """A class name as XPath's ``normalize-space(@class)`` delimits it: only these four characters split."""
+
+
+MENTIONABLE: frozenset[str] = frozenset()
+"""The phrases parsers ask :meth:`Page.mentions` about (:func:`mentionable`): one walk over a page answers for all."""
+
+
+def mentionable(*phrases: str) -> tuple[str, ...]:
+    """``phrases``, added to those one walk over each page looks for (:data:`MENTIONABLE`)."""
+    global MENTIONABLE
+    MENTIONABLE = MENTIONABLE | frozenset(phrases)
+    return phrases
 
 
 class Page:
@@ -223,9 +234,17 @@ class Page:
             return [self.document]
         return holding_words(self.document, words)
 
+    @cached_property
+    def _mentioned(self) -> tuple[frozenset[str], set[str]]:
+        """The :data:`MENTIONABLE` phrases, and those of them the page's text holds, from one walk."""
+        return MENTIONABLE, mentioned(self.document, MENTIONABLE)
+
     def mentions(self, *phrases: str) -> bool:
-        """Whether a text node outside scripts and styles holds one of ``phrases`` (:func:`_walk.mentions`)."""
-        return mentions(self.document, phrases)
+        """Whether a text node outside scripts and styles holds one of ``phrases`` (:func:`_walk.mentioned`)."""
+        looked_for, found = self._mentioned
+        if looked_for.issuperset(phrases):
+            return not found.isdisjoint(phrases)
+        return bool(mentioned(self.document, phrases))
 
     def mentions_outside_scripts(self, phrase: str) -> bool:
         """Whether a text node outside scripts holds ``phrase`` (a style's may): a style holds nothing but text."""
