@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from dwnscraper.parsing import _walk
-from dwnscraper.parsing.article import links_before
+from dwnscraper.parsing.article import BODY_RULES, links_before
+from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
 from dwnscraper.parsing.text import INVISIBLE, Page, asked_classes, parse_html
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -228,3 +229,92 @@ def test_clean_of_none_and_of_str_subclasses():
     assert _walk.clean(None) == "" and _walk.clean("") == ""
     smart = etree.fromstring("<p>  Ein\u00a0 Text </p>").xpath("//text()")[0]
     assert type(_walk.clean(smart)) is str and _walk.clean(smart) == "Ein Text"
+
+
+class PythonBodyWalker:
+    """What :class:`_walk.BodyWalk` stands for, spelled with lxml's Python API."""
+
+    def __init__(self, skip: set):
+        self.skip = skip
+        self.blocks: list[tuple[str, str]] = []
+        self.hit_paywall = False
+
+    def walk(self, container) -> None:
+        run = [container.text or ""]
+        for child in container:
+            if self.hit_paywall:
+                return
+            tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if tag in BODY_RULES.inline and child not in self.skip:
+                run.append(self._inline_text(child, tag))
+                run.append(child.tail or "")
+                continue
+            self._flush(run)
+            run = [child.tail or ""]
+            if not tag or tag in BODY_RULES.never or tag.startswith("amp-") or child in self.skip:
+                continue
+            text = python_clean(shown(child))
+            if self._is_box(child, text):
+                continue
+            if tag == "p":
+                self._add("paragraph", text)
+            elif tag in BODY_RULES.headings:
+                self._add("heading", text)
+            elif tag == "li":
+                self._add("list_item", text)
+            elif tag == "blockquote":
+                for part in [p for p in child if p.tag == "p"] or [child]:
+                    self._add("quote", python_clean(shown(part)))
+            else:
+                self.walk(child)
+        self._flush(run)
+
+    def _inline_text(self, element, tag: str) -> str:
+        if tag != "br":
+            return shown(element)
+        following = element.getnext()
+        next_is_br = following is not None and following.tag == "br" and not (element.tail or "").strip()
+        return "\n\n" if next_is_br else " "
+
+    def _is_box(self, element, text: str) -> bool:
+        if text.startswith(BODY_RULES.paywall_cues):
+            self.hit_paywall = True
+            return True
+        return element.tag in {"div", "section", "span"} and (
+            text.startswith(BODY_RULES.box_starts) or bool(element.xpath(".//input | .//form"))
+        )
+
+    def _flush(self, run: list[str]) -> None:
+        for paragraph in "".join(run).split("\n\n"):
+            self._add("paragraph", python_clean(paragraph))
+
+    def _add(self, kind: str, text: str) -> None:
+        if text:
+            self.blocks.append((kind, text))
+
+
+def test_body_walk_of_every_element(document):
+    """Every element taken for a body container, with the current layout's boxes (``not_body``) skipped."""
+    page = Page(document)
+    for element in document.iter(etree.Element):
+        skip = set(CURRENT.not_body(element, page))
+        walk = _walk.BodyWalk(element, skip, BODY_RULES)
+        expected = PythonBodyWalker(skip)
+        expected.walk(element)
+        assert (walk.blocks, walk.hit_paywall) == (expected.blocks, expected.hit_paywall)
+
+
+@pytest.mark.parametrize("html", [
+    "<div>Eins<br>zwei<br><br>drei <b>fett</b> vier<p>Absatz</p>Ende<br> <br>Schluss</div>",
+    "<div><p>Vorher</p><div>Im Folgenden: Bezahlt</div><p>Danach</p></div>",
+    "<div><div>Newsletter <input></div><section><form></form>Formular</section><blockquote>Zitat</blockquote>"
+    "<blockquote><p>Eins</p><p>Zwei</p></blockquote><amp-ad>Werbung</amp-ad><ul><li>Punkt</li></ul></div>",
+    "<div><?pi x?>Text<span>inline <script>x()</script>mehr</span>\u00a0<h2>Titel</h2></div>",
+])
+def test_body_walk_edges(html):
+    container = parse_html(f"<html><body>{html}</body></html>".encode()).find(".//body/*")
+    walk = _walk.BodyWalk(container, set(), BODY_RULES)
+    expected = PythonBodyWalker(set())
+    expected.walk(container)
+    assert (walk.blocks, walk.hit_paywall) == (expected.blocks, expected.hit_paywall)
+    assert walk.blocks

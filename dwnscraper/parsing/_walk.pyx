@@ -605,3 +605,153 @@ def holding_words(cetree._Element root not None, words) -> list:
                 child = child.next
         section = section.next
     return found
+
+
+cdef inline bint _is_child(xmlNode* node) noexcept nogil:
+    """Whether lxml takes ``node`` for a child of its parent: an element, comment, entity or processing
+    instruction (text is the ``.text`` and ``.tail`` of those)."""
+    return (node.type == tree.XML_ELEMENT_NODE or node.type == tree.XML_COMMENT_NODE
+            or node.type == tree.XML_ENTITY_REF_NODE or node.type == tree.XML_PI_NODE)
+
+
+cdef str _leading_text(xmlNode* node):
+    """lxml's ``.text`` of an element: the run of text before its first child, ``""`` when there is none."""
+    cdef xmlNode* first = node.children
+    if first is NULL or not _is_text(first):
+        return ""
+    return _run(&first)
+
+
+cdef str _tail(xmlNode* node):
+    """lxml's ``.tail``: the run of text after ``node`` before its next sibling, ``""`` when there is none."""
+    cdef xmlNode* following = node.next
+    if following is NULL or not _is_text(following):
+        return ""
+    return _run(&following)
+
+
+cdef xmlNode* _next_child(xmlNode* node) noexcept nogil:
+    """lxml's ``getnext()``: the next sibling that is no text, NULL when there is none."""
+    node = node.next
+    while node is not NULL and not _is_child(node):
+        node = node.next
+    return node
+
+
+cdef bint _holds_form(xmlNode* top) noexcept nogil:
+    """Whether an ``input`` or ``form`` element lies below ``top``: the XPath ``.//input | .//form``."""
+    cdef xmlNode* node = top.children
+    while node is not NULL:
+        if _named(node, "input") or _named(node, "form"):
+            return True
+        node = _next_in_order(node, top, True)
+    return False
+
+
+cdef class BodyWalk:
+    """A body container's blocks in reading order, ``(kind, text)`` with cleaned, non-empty text; ``hit_paywall``
+    when a box opening with a paywall cue ended them.
+
+    Each child of the container, in order: an inline element (``rules.inline``, not in ``skip``) joins the run of
+    text around it, a ``br`` as a blank (two: a paragraph break); any other child ends the run, whose parts
+    between paragraph breaks are paragraphs. Of those, elements that are never body (``rules.never``, ``amp-*``),
+    in ``skip`` or boxes are left out: a box is a ``div``, ``section`` or ``span`` whose text starts with one of
+    ``rules.box_starts`` or that holds a form field, and any element whose text starts with one of
+    ``rules.paywall_cues`` (which ends the walk). A ``p`` is a paragraph, a heading (``rules.headings``) a heading, an
+    ``li`` a list item, a ``blockquote`` a quote of each of its ``p`` (or of itself without), any other element is
+    walked in turn.
+    """
+
+    cdef readonly list blocks
+    cdef readonly bint hit_paywall
+    cdef set _skip
+    cdef object _inline, _never, _headings
+    cdef tuple _paywall_cues, _box_starts
+
+    def __cinit__(self, cetree._Element container not None, skip, rules):
+        cdef cetree._Element element
+        self.blocks = []
+        self.hit_paywall = False
+        self._skip = {<size_t>element._c_node for element in skip}
+        self._inline, self._never, self._headings = rules.inline, rules.never, rules.headings
+        self._paywall_cues, self._box_starts = tuple(rules.paywall_cues), tuple(rules.box_starts)
+        self._walk(container._c_node)
+
+    cdef int _walk(self, xmlNode* container) except -1:
+        cdef list run = [_leading_text(container)]
+        cdef xmlNode* child = container.children
+        cdef xmlNode* part
+        cdef str tag, text
+        cdef list quoted
+        cdef bint skipped
+        while child is not NULL:
+            if not _is_child(child):
+                child = child.next
+                continue
+            if self.hit_paywall:
+                return 0
+            tag = _decoded(<const char*>child.name, strlen(<const char*>child.name)).lower() if (
+                child.type == tree.XML_ELEMENT_NODE) else ""
+            skipped = <size_t>child in self._skip
+            if tag in self._inline and not skipped:
+                run.append(self._inline_text(child, tag))
+                run.append(_tail(child))
+                child = child.next
+                continue
+            self._flush(run)
+            run = [_tail(child)]
+            if not tag or tag in self._never or tag.startswith("amp-") or skipped:
+                child = child.next
+                continue
+            text = _clean(_text_below(child, True))
+            if self._is_box(child, text):
+                child = child.next
+                continue
+            if tag == "p":
+                self._add("paragraph", text)
+            elif tag in self._headings:
+                self._add("heading", text)
+            elif tag == "li":
+                self._add("list_item", text)
+            elif tag == "blockquote":
+                quoted = []
+                part = child.children
+                while part is not NULL:
+                    if _named(part, "p"):
+                        quoted.append(_clean(_text_below(part, True)))
+                    part = part.next
+                for text in quoted or [text]:
+                    self._add("quote", text)
+            else:
+                self._walk(child)
+            child = child.next
+        self._flush(run)
+        return 0
+
+    cdef str _inline_text(self, xmlNode* element, str tag):
+        cdef xmlNode* following
+        if tag != "br":
+            return _text_below(element, True)
+        following = _next_child(element)
+        return "\n\n" if following is not NULL and _named(following, "br") and not _tail(element).strip() else " "
+
+    cdef bint _is_box(self, xmlNode* element, str text):
+        if text.startswith(self._paywall_cues):
+            self.hit_paywall = True
+            return True
+        return (_named(element, "div") or _named(element, "section") or _named(element, "span")) and (
+            text.startswith(self._box_starts) or _holds_form(element)
+        )
+
+    cdef int _flush(self, list run) except -1:
+        cdef str text = "".join(run)
+        cdef str paragraph
+        if text and not text.isspace():  # most runs are the blanks between two blocks: nothing to clean
+            for paragraph in text.split("\n\n"):
+                self._add("paragraph", _clean(paragraph))
+        return 0
+
+    cdef int _add(self, str kind, str text) except -1:
+        if text:
+            self.blocks.append((kind, text))
+        return 0

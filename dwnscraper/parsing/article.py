@@ -6,11 +6,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
+from typing import NamedTuple
 
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing._walk import word_count
+from dwnscraper.parsing._walk import BodyWalk, attribute_contains, word_count
 from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_WORDS, article_teasers, cue_teasers, starts_with_label
@@ -45,15 +46,32 @@ PAYWALL_CUES = mentionable("Im Folgenden:", "Lesen Sie in diesem Artikel:")
 MAX_CAPTION = 400
 SECTION_PATH = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
-HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-INLINE = {"a", "b", "i", "em", "strong", "span", "u", "small", "sup", "sub", "abbr", "cite", "q", "mark",
-          "time", "font", "s", "del", "ins", "br", "wbr"}
-NEVER_BODY = {"script", "style", "noscript", "iframe", "form", "button", "input", "select", "textarea", "svg",
-              "img", "figure", "figcaption", "nav", "aside", "video", "audio", "picture", "object", "embed",
-              "canvas", "template", "label", "header", "footer"}
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+INLINE = frozenset({"a", "b", "i", "em", "strong", "span", "u", "small", "sup", "sub", "abbr", "cite", "q", "mark",
+                    "time", "font", "s", "del", "ins", "br", "wbr"})
+NEVER_BODY = frozenset({"script", "style", "noscript", "iframe", "form", "button", "input", "select", "textarea",
+                        "svg", "img", "figure", "figcaption", "nav", "aside", "video", "audio", "picture", "object",
+                        "embed", "canvas", "template", "label", "header", "footer"})
 NAVIGATION = {"nav", "aside", "footer"}
-AMP_PREFIX = "amp-"
-"""AMP's own elements (``amp-ad``, ``amp-img``, ``amp-social-share`` …): ads, media and widgets, never body text."""
+BOX_STARTS = ("Anzeige", "Newsletter")
+"""What the text of a box inside the body (a ``div``, ``section`` or ``span``) starts with."""
+
+
+class BodyRules(NamedTuple):
+    """What :class:`_walk.BodyWalk` takes for inline text, for never body, for headings and for boxes.
+
+    AMP's own elements (``amp-ad``, ``amp-img``, ``amp-social-share`` …: ads, media and widgets) are never body
+    either.
+    """
+
+    inline: frozenset[str]
+    never: frozenset[str]
+    headings: frozenset[str]
+    paywall_cues: tuple[str, ...]
+    box_starts: tuple[str, ...]
+
+
+BODY_RULES = BodyRules(INLINE, NEVER_BODY, HEADINGS, PAYWALL_CUES, BOX_STARTS)
 
 UPDATE_LABELS = mentionable("Aktualisiert", "aktualisiert")
 AUTHOR_LABELS = mentionable("Autor")
@@ -85,7 +103,6 @@ _IMAGE_AFTER = etree.XPath(
     "following::img[not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside)][1]"
 )
 _THEMA_LINKS = etree.XPath(".//a[contains(@href, '/thema/')]")
-_FORM_FIELDS = etree.XPath(".//input | .//form")
 
 FIELD_NOUNS = {
     "headline": "headline",
@@ -388,9 +405,9 @@ class Article:
         ])
         if container is None:
             return [], paywalled or self._paywall_cue()
-        walker = BodyWalker(self.page, set(self.select(self.layout.not_body, container)))
-        walker.walk(container)
-        return walker.blocks, paywalled or walker.hit_paywall or self._paywall_cue()
+        walk = BodyWalk(container, self.select(self.layout.not_body, container), BODY_RULES)
+        blocks = [{"kind": kind, "text": text} for kind, text in walk.blocks]
+        return blocks, paywalled or walk.hit_paywall or self._paywall_cue()
 
     def _paragraph_container(self):
         candidates = _paragraph_parents(self.page)
@@ -487,72 +504,6 @@ def _found(value) -> bool:
     return value is not None
 
 
-class BodyWalker:
-    """Turns a body container into blocks in reading order, skipping boxes and stopping at the paywall."""
-
-    def __init__(self, page: Page, skip: set):
-        self.page = page
-        self.skip = skip
-        self.blocks: list[dict] = []
-        self.hit_paywall = False
-
-    def walk(self, container) -> None:
-        run = [container.text or ""]
-        for child in container:
-            if self.hit_paywall:
-                return
-            tag = child.tag.lower() if isinstance(child.tag, str) else ""
-            if tag in INLINE and child not in self.skip:
-                run.append(self._inline_text(child, tag))
-                run.append(child.tail or "")
-                continue
-            self._flush(run)
-            run = [child.tail or ""]
-            if not tag or tag in NEVER_BODY or tag.startswith(AMP_PREFIX) or child in self.skip or self._is_box(child):
-                continue
-            if tag == "p":
-                self._add("paragraph", self.page.text_of(child))
-            elif tag in HEADINGS:
-                self._add("heading", self.page.text_of(child))
-            elif tag == "li":
-                self._add("list_item", self.page.text_of(child))
-            elif tag == "blockquote":
-                paragraphs = [p for p in child if p.tag == "p"]
-                for part in paragraphs or [child]:
-                    self._add("quote", self.page.text_of(part))
-            else:
-                self.walk(child)
-        self._flush(run)
-
-    def _inline_text(self, element, tag: str) -> str:
-        if tag != "br":
-            return self.page.string(element)
-        return "\n\n" if _next_is_br(element) else " "
-
-    def _is_box(self, element) -> bool:
-        text = self.page.text_of(element)
-        if text.startswith(PAYWALL_CUES):
-            self.hit_paywall = True
-            return True
-        return element.tag in {"div", "section", "span"} and (
-            text.startswith(("Anzeige", "Newsletter")) or bool(_FORM_FIELDS(element))
-        )
-
-    def _flush(self, run: list[str]) -> None:
-        for paragraph in "".join(run).split("\n\n"):
-            self._add("paragraph", clean(paragraph))
-
-    def _add(self, kind: str, text: str) -> None:
-        """A block of cleaned text, unless it is empty."""
-        if text:
-            self.blocks.append({"kind": kind, "text": text})
-
-
-def _next_is_br(element) -> bool:
-    following = element.getnext()
-    return following is not None and following.tag == "br" and not (element.tail or "").strip()
-
-
 def _minutes(text: str) -> int | None:
     match = READING_TIME.search(text)
     return int(match.group(1)) if match else None
@@ -571,6 +522,7 @@ def _first_topic_box(scopes: list):
     ``//*[.//a[…]][starts-with(normalize-space(.), …)][not(*[…])]``, answered by climbing from the links
     instead of testing every element of the page, and by testing their ancestors only up to the first box.
     """
+    scopes = [scope for scope in scopes if attribute_contains(scope, "href", TOPIC_PATH)]  # most hold none: in C
     holders = holders_of(link for scope in scopes for link in scope.iter("a") if TOPIC_PATH in link.get("href", ""))
     labelled: dict = {}
 
