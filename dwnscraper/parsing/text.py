@@ -86,11 +86,13 @@ class Page:
         self._origins: dict = {}
         self._after: list[str] | None = None
         self._cues: list[str] | None = None
-
-    @property
-    def by_tag(self) -> dict[str, list]:
-        """The page's elements of each of :data:`POOLED_TAGS`, in document order, from the walk of :attr:`_survey`."""
-        return self._survey[2]
+        self._classed, self.by_class, self.by_tag = survey(document, _ASKED_IN, asked_classes, POOLED_TAGS)
+        """From one walk over the page in C (:func:`_walk.survey`): every element wearing a class name selectors ask
+        for, in document order, with those names; the elements wearing each such name; the page's elements of each
+        of :data:`POOLED_TAGS`. A page wears some 600 class attributes, of which a dozen or two hold a name
+        selectors ask for: the rest (menus, footer, consent dialog) cost one lookup each."""
+        self.classes: Set[str] = self.by_class.keys()
+        """The class names selectors ask for that the page wears."""
 
     @property
     def headings(self) -> list:
@@ -147,30 +149,6 @@ class Page:
         if text is None:
             text = self._texts[element] = clean(self.string(element))
         return text
-
-    @property
-    def _classed(self) -> dict:
-        """Every element with a class attribute, in document order: element -> its set of class names."""
-        return self._survey[0]
-
-    @property
-    def by_class(self) -> dict[str, list]:
-        """The elements wearing each class name, in document order."""
-        return self._survey[1]
-
-    @cached_property
-    def _survey(self) -> tuple[dict, dict[str, list], dict[str, list]]:
-        """``_classed``, ``by_class`` and ``by_tag`` from one walk over the page in C (:func:`_walk.survey`).
-
-        A page wears some 600 class attributes, of which a dozen or two hold a name selectors ask for: the rest
-        (menus, footer, consent dialog) cost one lookup each.
-        """
-        return survey(self.document, _ASKED_IN, asked_classes, POOLED_TAGS)
-
-    @property
-    def classes(self) -> Set[str]:
-        """The class names selectors ask for that the page wears."""
-        return self.by_class.keys()
 
     def having(self, compounds: Iterable[tuple[str | None, frozenset[str]]]) -> list:
         """The elements matching any ``(tag, class names)`` pair (tag ``None``: any), in document order."""
