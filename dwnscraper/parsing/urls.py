@@ -21,7 +21,9 @@ _PLAIN_CHARS = r"[A-Za-z0-9_~%!$&'()*+,=:@-]"
 _PLAIN_URL = re.compile(rf"https?://[A-Za-z0-9.-]+(?:/(?:{_PLAIN_CHARS}|\.)*)*")
 """An http(s) URL that ``urljoin`` gives back as it is: lower-case scheme, plain host, no port, parameters,
 query or fragment."""
-_PLAIN_PATH = re.compile(rf"/(?:{_PLAIN_CHARS}+/)*{_PLAIN_CHARS}*")
+_PLAIN_SEGMENT = rf"(?!\.\.?(?:/|$))(?:{_PLAIN_CHARS}|\.)+"
+"""A path segment of plain characters and dots, but for the dot segments ``.`` and ``..``."""
+_PLAIN_PATH = re.compile(rf"/(?:{_PLAIN_SEGMENT}/)*(?:{_PLAIN_SEGMENT})?")
 """A root-relative path that ``urljoin`` appends to the base's origin as it is: no empty or dot segments."""
 
 
@@ -37,7 +39,7 @@ def foreign_host(url: str, canonical: str | None) -> str | None:
     first: it says whose page this is.
     """
     try:
-        link = urljoin(url, canonical) if canonical else None
+        link = (canonical if _PLAIN_URL.fullmatch(canonical) else urljoin(url, canonical)) if canonical else None
         hosts = [urlsplit(candidate).hostname for candidate in (link, url) if candidate]
     except ValueError:
         return None
