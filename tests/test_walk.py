@@ -92,6 +92,14 @@ def test_texts_after_elements(document):
             assert _walk.texts_after(element, limit) == following[:limit]
 
 
+def test_normalized_start(document):
+    normalized = etree.XPath("normalize-space(string(.))", smart_strings=False)
+    for element in list(document.iter(etree.Element))[::3]:
+        whole = normalized(element)
+        for length in (1, 14, 200):
+            assert _walk.normalized_start(element, length) == whole[:length]
+
+
 def test_links_before(document):
     """The Python walk back from an element that stands for ``preceding::a[normalize-space()]``."""
     preceding = etree.XPath("preceding::a[normalize-space()][position() <= 3]")

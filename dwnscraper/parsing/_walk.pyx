@@ -755,3 +755,46 @@ cdef class BodyWalk:
         if text:
             self.blocks.append((kind, text))
         return 0
+
+
+cdef inline bint _is_blank(char byte) noexcept nogil:
+    return byte == b' ' or byte == b'\t' or byte == b'\r' or byte == b'\n'
+
+
+def normalized_start(cetree._Element element not None, Py_ssize_t length) -> str:
+    """The first ``length`` characters of XPath's ``normalize-space(string(element))`` (all of it when shorter),
+    reading no more of the element's text than they take."""
+    cdef xmlNode* top = element._c_node
+    cdef xmlNode* node = top.children if top.type == tree.XML_ELEMENT_NODE else NULL
+    cdef const unsigned char* at
+    cdef Buffer buffer
+    cdef Py_ssize_t kept = 0
+    cdef bint blank = False
+    if _is_text(top) and top.content is not NULL:
+        node = top
+    buffer.data, buffer.length, buffer.size = NULL, 0, 0
+    try:
+        while node is not NULL and kept < length:
+            if _is_text(node) and node.content is not NULL:
+                at = <const unsigned char*>node.content
+                while at[0] and kept < length:
+                    if _is_blank(at[0]):
+                        blank = True
+                    else:
+                        if blank and buffer.length:
+                            _append(&buffer, " ", 1)
+                            kept += 1
+                            if kept == length:
+                                break
+                        blank = False
+                        _append(&buffer, <const char*>at, 1)
+                        if at[0] < 0x80 or at[0] >= 0xC0:  # the first byte of a character
+                            kept += 1
+                        while (at + 1)[0] & 0xC0 == 0x80:  # the rest of its bytes
+                            at += 1
+                            _append(&buffer, <const char*>at, 1)
+                    at += 1
+            node = _next_in_order(node, top, True) if node is not top else NULL
+        return _decoded(buffer.data, buffer.length) if buffer.length else ""
+    finally:
+        free(buffer.data)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from dwnscraper.parsing import dates, urls
-from dwnscraper.parsing._walk import CardParts
+from dwnscraper.parsing._walk import CardParts, normalized_start
 from dwnscraper.parsing.text import (
     XPATH_BLANKS,
     Page,
@@ -43,7 +43,6 @@ MORE_ON_TOPIC_WORDS = ("Mehr", "zum", "Thema")
 'Mehr zum Thema'."""
 MORE_ON_TOPIC_LABEL = "Mehr zum Thema"
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")
-_READ_AT_ONCE = 64
 _LABEL_STARTS = etree.XPath(
     f"descendant::text()[contains(., '{MORE_ON_TOPIC_LABEL[0]}')]"
     f"[starts-with(normalize-space(.), '{MORE_ON_TOPIC_LABEL[0]}')]"
@@ -136,23 +135,8 @@ def _blank(text: str | None) -> bool:
 
 
 def starts_with_label(element) -> bool:
-    """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs.
-
-    Most elements tested are answered by their first character of text: it must be the label's first.
-    """
-    seen = ""  # normalized so far, without leading space
-    for chunk in element.itertext():
-        if not seen:
-            chunk = chunk.lstrip(XPATH_BLANKS)
-            if not chunk:
-                continue
-            if chunk[0] != MORE_ON_TOPIC_LABEL[0]:
-                return False
-        for start in range(0, len(chunk), _READ_AT_ONCE):  # a long style or script is not read whole
-            seen = _XPATH_SPACE.sub(" ", seen + chunk[start:start + _READ_AT_ONCE]).lstrip(" ")
-            if len(seen) > len(MORE_ON_TOPIC_LABEL):
-                return seen.startswith(MORE_ON_TOPIC_LABEL)
-    return seen.strip(" ").startswith(MORE_ON_TOPIC_LABEL)
+    """``starts-with(normalize-space(.), 'Mehr zum Thema')``, reading only as much text as it needs (in C)."""
+    return normalized_start(element, len(MORE_ON_TOPIC_LABEL)) == MORE_ON_TOPIC_LABEL
 
 
 def repeated_cards(container, minimum: int = MIN_CARDS) -> list:
