@@ -4,6 +4,7 @@ spelling gives, on every character."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -13,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from dwnscraper.parsing import _walk
+from dwnscraper.parsing import LAYOUTS, _walk
 from dwnscraper.parsing.article import BODY_RULES, links_before
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
-from dwnscraper.parsing.text import INVISIBLE, Page, asked_classes, parse_html
+from dwnscraper.parsing.text import INVISIBLE, Page, Selector, asked_classes, parse_html
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PAGES = [path for path in sorted(FIXTURES.rglob("*.html")) if parse_html(path.read_bytes()) is not None]
@@ -105,6 +106,15 @@ def test_links_before(document):
     preceding = etree.XPath("preceding::a[normalize-space()][position() <= 3]")
     for element in list(document.iter(etree.Element))[::5] + list(document.iter("h1")):
         assert links_before(element, 3) == list(reversed(preceding(element)))
+
+
+def test_selector_count(document):
+    """``Selector.count`` of every layout selector: the number of elements the selector gives."""
+    for layout in LAYOUTS:
+        for field in dataclasses.fields(layout):
+            selector = getattr(layout, field.name)
+            if isinstance(selector, Selector):
+                assert selector.count(Page(document)) == len(selector(document, Page(document))), selector
 
 
 def test_page_mentions_phrases_not_registered():

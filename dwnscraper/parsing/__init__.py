@@ -115,7 +115,7 @@ def _parse(body: bytes, url: str, fetched_at: datetime | None, headers) -> dict:
 
 def detect_layout(page: Page) -> Layout | None:
     """The layout whose own markup the page shows most of, or ``None`` when none of it is there."""
-    scores = [(len(layout.markers(page.document, page)), layout) for layout in LAYOUTS]
+    scores = [(layout.markers.count(page), layout) for layout in LAYOUTS]
     best, layout = max(scores, key=lambda scored: scored[0])
     return layout if best else None
 

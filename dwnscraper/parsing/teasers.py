@@ -197,17 +197,17 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
                 any_href, any_title = href, text
     if title is None:
         title_href, title = any_href, any_title
-    if title is None:
-        return None
+        if title is None:
+            return None
     headline = _strip_prefix(title, section)
     if not headline:
         return None
     loose = parts.loose
-    sponsored = parts.sponsored or "Anzeige" in loose
     date_text = parts.dated[0] if parts.dated else next((text for text in loose if _is_printed_date(text, page)), "")
     snippet = " ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
                        and text != section)  # cleaned texts, none empty: clean already
-    return teaser(section, headline, absolute(title_href, base_url), date_text, snippet, sponsored, page.fetched_at)
+    return teaser(section, headline, absolute(title_href, base_url), date_text, snippet,
+                  parts.sponsored or "Anzeige" in loose, page.fetched_at)
 
 
 def _is_printed_date(text: str, page: Page) -> bool:

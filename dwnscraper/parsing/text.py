@@ -258,6 +258,14 @@ class Selector:
             page.selected[key] = self._evaluate(context, page)
         return page.selected[key]
 
+    def count(self, page: Page) -> int:
+        """How many elements of the whole page the selector matches, without putting them in document order."""
+        if self._compounds is None or (self, page.document) in page.selected:
+            return len(self(page.document, page))
+        if not any(needed <= page.classes for needed in self._needs):
+            return 0
+        return len(set().union(*(page._wearing(tag, names) for tag, names in self._compounds)))
+
     def _evaluate(self, context, page: Page) -> list:
         if not any(needed <= page.classes for needed in self._needs):
             return []
@@ -422,8 +430,16 @@ def binary_kind(body: bytes) -> str:
 
 
 def truncated(body: bytes) -> bool:
-    """True when an HTML page stops before its closing ``</html>`` tag: the download was cut off."""
-    return b"</html" not in body[-4096:].lower()
+    """True when an HTML page stops before its closing ``</html>`` tag (in its last 4 KB, in any case): the download
+    was cut off."""
+    start = max(0, len(body) - TAIL)
+    if body.find(b"</html", start) >= 0 or body.find(b"</HTML", start) >= 0:  # read in place, no copy
+        return False
+    return b"</html" not in body[start:].lower()
+
+
+TAIL = 4096
+"""How many bytes at the end of a page :func:`truncated` looks at."""
 
 
 def detect_encoding(body: bytes, headers: Mapping[str, str] | None = None) -> str:
