@@ -17,7 +17,7 @@ from lxml import etree
 from dwnscraper.parsing import LAYOUTS, _walk
 from dwnscraper.parsing.article import BODY_RULES, links_before
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
-from dwnscraper.parsing.text import INVISIBLE, Page, Selector, asked_classes, parse_html
+from dwnscraper.parsing.text import INVISIBLE, Page, Selector, asked_classes, css, parse_html
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PAGES = [path for path in sorted(FIXTURES.rglob("*.html")) if parse_html(path.read_bytes()) is not None]
@@ -312,11 +312,12 @@ class PythonBodyWalker:
 
 
 def test_body_walk_of_every_element(document):
-    """Every element taken for a body container, with the current layout's boxes (``not_body``) skipped."""
+    """Every element taken for a body container, with the current layout's boxes (``not_body``) skipped: the C walk
+    tests each child for the selector's tags and classes, the Python spelling looks it up among the matches."""
     page = Page(document)
     for element in document.iter(etree.Element):
         skip = set(CURRENT.not_body(element, page))
-        walk = _walk.BodyWalk(element, skip, BODY_RULES)
+        walk = _walk.BodyWalk(element, CURRENT.not_body.compounds, BODY_RULES)
         expected = PythonBodyWalker(skip)
         expected.walk(element)
         assert (walk.blocks, walk.hit_paywall) == (expected.blocks, expected.hit_paywall)
@@ -331,8 +332,21 @@ def test_body_walk_of_every_element(document):
 ])
 def test_body_walk_edges(html):
     container = parse_html(f"<html><body>{html}</body></html>".encode()).find(".//body/*")
-    walk = _walk.BodyWalk(container, set(), BODY_RULES)
+    walk = _walk.BodyWalk(container, [], BODY_RULES)
     expected = PythonBodyWalker(set())
     expected.walk(container)
     assert (walk.blocks, walk.hit_paywall) == (expected.blocks, expected.hit_paywall)
     assert walk.blocks
+
+
+def test_body_walk_skips_tags_and_classes():
+    selector = css("div.ad.box, .x, figure")
+    document = parse_html(
+        b"<html><body><div><p>Eins</p><div class='box ad'>Werbung</div><div class='ad'><p>Zwei</p></div>"
+        b"<figure>Bild</figure><span class='y x'>weg</span><b class='x'>fett weg</b> Ende</div></body></html>"
+    )
+    container = document.find(".//body/div")
+    walk = _walk.BodyWalk(container, selector.compounds, BODY_RULES)
+    expected = PythonBodyWalker(set(selector(container, Page(document))))
+    expected.walk(container)
+    assert walk.blocks == expected.blocks == [("paragraph", "Eins"), ("paragraph", "Zwei"), ("paragraph", "Ende")]

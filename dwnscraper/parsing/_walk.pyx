@@ -64,12 +64,15 @@ cdef inline bint _is_text(xmlNode* node) noexcept nogil:
 
 
 cdef inline bint _named(xmlNode* node, const char* name) noexcept nogil:
-    return node.type == tree.XML_ELEMENT_NODE and strcmp(<const char*>node.name, name) == 0
+    """Whether ``node`` is an element named ``name`` (its first letter compared first: most are not)."""
+    return (node.type == tree.XML_ELEMENT_NODE and node.name[0] == name[0]
+            and strcmp(<const char*>node.name, name) == 0)
 
 
 cdef inline bint _is_code(xmlNode* node) noexcept nogil:
     """A ``script`` or ``style`` element: its text is code, not page text."""
-    return _named(node, "script") or _named(node, "style")
+    return (node.type == tree.XML_ELEMENT_NODE and node.name[0] == b"s"
+            and (strcmp(<const char*>node.name, "script") == 0 or strcmp(<const char*>node.name, "style") == 0))
 
 
 cdef inline bint _blank(const char* text) noexcept nogil:
@@ -652,10 +655,11 @@ cdef class BodyWalk:
     """A body container's blocks in reading order, ``(kind, text)`` with cleaned, non-empty text; ``hit_paywall``
     when a box opening with a paywall cue ended them.
 
-    Each child of the container, in order: an inline element (``rules.inline``, not in ``skip``) joins the run of
+    Each child of the container, in order: an inline element (``rules.inline``, not skipped) joins the run of
     text around it, a ``br`` as a blank (two: a paragraph break); any other child ends the run, whose parts
     between paragraph breaks are paragraphs. Of those, elements that are never body (``rules.never``, ``amp-*``),
-    in ``skip`` or boxes are left out: a box is a ``div``, ``section`` or ``span`` whose text starts with one of
+    that match one of the ``(tag, class names)`` pairs of ``skip`` (tag ``None``: any) or that are boxes are left
+    out: a box is a ``div``, ``section`` or ``span`` whose text starts with one of
     ``rules.box_starts`` or that holds a form field, and any element whose text starts with one of
     ``rules.paywall_cues`` (which ends the walk). A ``p`` is a paragraph, a heading (``rules.headings``) a heading, an
     ``li`` a list item, a ``blockquote`` a quote of each of its ``p`` (or of itself without), any other element is
@@ -664,18 +668,36 @@ cdef class BodyWalk:
 
     cdef readonly list blocks
     cdef readonly bint hit_paywall
-    cdef set _skip
+    cdef list _skip
     cdef object _inline, _never, _headings
     cdef tuple _paywall_cues, _box_starts
+    cdef cetree._Document _document
 
     def __cinit__(self, cetree._Element container not None, skip, rules):
-        cdef cetree._Element element
         self.blocks = []
         self.hit_paywall = False
-        self._skip = {<size_t>element._c_node for element in skip}
+        self._document = container._doc
+        self._skip = [(tag.encode() if tag else None, [name.encode() for name in names]) for tag, names in skip]
         self._inline, self._never, self._headings = rules.inline, rules.never, rules.headings
         self._paywall_cues, self._box_starts = tuple(rules.paywall_cues), tuple(rules.box_starts)
         self._walk(container._c_node)
+
+    cdef bint _skipped(self, xmlNode* node) except -1:
+        """Whether the element matches one of the ``(tag, class names)`` pairs to skip."""
+        cdef xmlAttr* attribute = _find(node, "class")
+        cdef const char* classes = _plain(attribute) if attribute is not NULL else NULL
+        cdef bytes value
+        if attribute is not NULL and classes is NULL:  # a value of several nodes: as lxml reads it
+            value = cetree.elementFactory(self._document, node).get("class").encode()
+            classes = value
+        for tag, names in self._skip:
+            if tag is not None and strcmp(<const char*>node.name, <bytes>tag) != 0:
+                continue
+            if not names:
+                return True
+            if classes is not NULL and all(_wears(classes, <bytes>name) for name in names):
+                return True
+        return False
 
     cdef int _walk(self, xmlNode* container) except -1:
         cdef list run = [_leading_text(container)]
@@ -692,7 +714,7 @@ cdef class BodyWalk:
                 return 0
             tag = _decoded(<const char*>child.name, strlen(<const char*>child.name)).lower() if (
                 child.type == tree.XML_ELEMENT_NODE) else ""
-            skipped = <size_t>child in self._skip
+            skipped = child.type == tree.XML_ELEMENT_NODE and self._skipped(child)
             if tag in self._inline and not skipped:
                 run.append(self._inline_text(child, tag))
                 run.append(_tail(child))

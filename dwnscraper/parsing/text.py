@@ -258,6 +258,12 @@ class Selector:
             page.selected[key] = self._evaluate(context, page)
         return page.selected[key]
 
+    @property
+    def compounds(self) -> list[tuple[str | None, frozenset[str]]] | None:
+        """The branches as ``(tag, class names)`` pairs (tag ``None``: any) when each is a tag, classes or both
+        (``figure``, ``.ad``, ``div.box``); ``None`` for a selector with any other branch."""
+        return list(self._simple) if all(self._simple) else None
+
     def count(self, page: Page) -> int:
         """How many elements of the whole page the selector matches, without putting them in document order."""
         if self._compounds is None or (self, page.document) in page.selected:

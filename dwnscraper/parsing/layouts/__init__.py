@@ -26,7 +26,12 @@ class Layout:
     body: Selector
     paywall: Selector
     not_body: Selector
-    """Elements inside the body container that are no body text (ads, boxes, captions)."""
+    """Elements inside the body container that are no body text (ads, boxes, captions): tags and classes only
+    (:attr:`Selector.compounds`), which the body walk tests each child for."""
+
+    def __post_init__(self):
+        if self.not_body.compounds is None:
+            raise ValueError(f"{self.name}: not_body must be tags and classes only, not {self.not_body.css!r}")
 
 
 NOT_BODY_COMMON = (
