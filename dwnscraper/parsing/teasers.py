@@ -207,7 +207,7 @@ def parse_card(card, base_url: str, page: Page) -> dict | None:
     snippet = " ".join(text for text in loose if text not in BRAND_LABELS and text != date_text
                        and text != section)  # cleaned texts, none empty: clean already
     return teaser(section, headline, absolute(title_href, base_url), date_text, snippet,
-                  parts.sponsored or "Anzeige" in loose, page.fetched_at)
+                  parts.sponsored or "Anzeige" in loose, page.day_of(date_text))
 
 
 def _is_printed_date(text: str, page: Page) -> bool:
@@ -216,9 +216,8 @@ def _is_printed_date(text: str, page: Page) -> bool:
     return len(text) <= dates.LONGEST_DATE_TEXT and dates.read_date(text, page.fetched_at, general=False) is not None
 
 
-def teaser(section, headline, url, date_text, snippet, sponsored=False, fetched_at=None) -> dict:
-    found = (dates.read_date(date_text, fetched_at) or dates.find_date(date_text, fetched_at)) if date_text else None
-    published_on = found.moment.date() if found else None
+def teaser(section, headline, url, date_text, snippet, sponsored=False, published_on=None) -> dict:
+    """A teaser's record; ``published_on`` is the day of ``date_text`` (:meth:`Page.day_of`)."""
     return {
         "position": 0,
         "sponsored": sponsored,
@@ -226,7 +225,7 @@ def teaser(section, headline, url, date_text, snippet, sponsored=False, fetched_
         "headline": headline,
         "url": url,
         "published_raw": date_text or None,
-        "published_on": published_on.isoformat() if published_on else None,
+        "published_on": published_on,
         "snippet": snippet or None,
     }
 
@@ -285,7 +284,7 @@ def search_teasers(page: Page, base_url: str) -> list[dict]:
                 headline = _strip_prefix(text_of(title), section) if inside else text_of(title)
                 found.append(teaser(section, headline,
                                     urls.absolute(title.get("href"), base_url), date_text, clean(" ".join(loose)),
-                                    fetched_at=page.fetched_at))
+                                    published_on=page.day_of(date_text)))
     return _numbered(found)
 
 

@@ -19,7 +19,7 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-from dwnscraper.parsing import urls
+from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing._walk import (
     clean,
     holding_words,
@@ -52,6 +52,7 @@ _ASKED_IN: dict[str, frozenset[str]] = {}
 """:func:`asked_classes` of the class attribute values seen, emptied when it holds :data:`MAX_CLASS_VALUES`."""
 MAX_CLASS_VALUES = 4096
 _NO_CLASSES: frozenset[str] = frozenset()
+_UNKNOWN = object()
 Compound = tuple[str | None, frozenset[str]]
 """A CSS compound selector as a tag (``None``: any) and the class names it requires."""
 _TRANSLATOR = HTMLTranslator()
@@ -84,6 +85,7 @@ class Page:
         self._texts: dict = {}
         self._absolute: dict = {}
         self._origins: dict = {}
+        self._days: dict[str, str | None] = {}
         self._after: list[str] | None = None
         self._cues: list[str] | None = None
         self._classed, self.by_class, self.by_tag = survey(document, _ASKED_IN, asked_classes, POOLED_TAGS)
@@ -137,11 +139,22 @@ class Page:
     def absolute(self, href: str | None, base: str) -> str | None:
         """:func:`urls.absolute`, computed once per link target: teaser cards repeat theirs."""
         key = (href, base)
-        if key not in self._absolute:
-            if base not in self._origins:
-                self._origins[base] = urls.origin(base)
-            self._absolute[key] = urls.absolute(href, base, self._origins[base])
-        return self._absolute[key]
+        found = self._absolute.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            origin = self._origins.get(base, _UNKNOWN)
+            if origin is _UNKNOWN:
+                origin = self._origins[base] = urls.origin(base)
+            found = self._absolute[key] = urls.absolute(href, base, origin)
+        return found
+
+    def day_of(self, text: str) -> str | None:
+        """The day (ISO) of the date ``text`` is as a whole, else the first date in it; ``None`` without one. Once
+        per text: the cards of a page print the same few dates."""
+        day = self._days.get(text, _UNKNOWN)
+        if day is _UNKNOWN:
+            found = (dates.read_date(text, self.fetched_at) or dates.find_date(text, self.fetched_at)) if text else None
+            day = self._days[text] = found.moment.date().isoformat() if found else None
+        return day
 
     def text_of(self, element) -> str:
         """:func:`text_of`, computed once per element."""

@@ -125,10 +125,11 @@ def absolute(href: str | None, base: str, base_origin: str | None = None) -> str
     if not href or href.startswith(("#", "javascript:", "mailto:")):
         return None
     if base_origin is not None:
-        if _PLAIN_URL.fullmatch(href):
+        if href[0] == "/":
+            if _PLAIN_PATH.fullmatch(href):
+                return base_origin + href
+        elif _PLAIN_URL.fullmatch(href):
             return href
-        if _PLAIN_PATH.fullmatch(href):
-            return base_origin + href
     try:
         return urljoin(base, href)
     except ValueError:  # e.g. an unbalanced '[' in the host: "Invalid IPv6 URL"
