@@ -17,7 +17,7 @@ from lxml import etree
 from dwnscraper.parsing import LAYOUTS, _walk
 from dwnscraper.parsing.article import BODY_RULES, links_before
 from dwnscraper.parsing.layouts.current import LAYOUT as CURRENT
-from dwnscraper.parsing.text import INVISIBLE, Page, Selector, asked_classes, css, parse_html
+from dwnscraper.parsing.text import INVISIBLE, Page, Selector, asked_classes, css, detect_encoding, parse_as, parse_html
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PAGES = [path for path in sorted(FIXTURES.rglob("*.html")) if parse_html(path.read_bytes()) is not None]
@@ -350,3 +350,51 @@ def test_body_walk_skips_tags_and_classes():
     expected = PythonBodyWalker(set(selector(container, Page(document))))
     expected.walk(container)
     assert walk.blocks == expected.blocks == [("paragraph", "Eins"), ("paragraph", "Zwei"), ("paragraph", "Ende")]
+
+
+LEADS = range(0x80, 0x100)
+FOLLOWING = (0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF)
+PLACES = [
+    b"<html><body><p>x%sy</p></body></html>", b'<html><body><p title="a%sb">t</p></body></html>',
+    b"<html><body><!-- c%sd --><p>t</p></body></html>", b"<html><head><script>a='%s'</script></head></html>",
+    b"<html><head><style>a{content:'%s'}</style></head></html>", b"<html><body><textarea>%s</textarea></body></html>",
+]
+
+
+def test_libxml2_reports_invalid_utf8_where_python_does():
+    """What ``parse_html`` relies on to parse UTF-8 without checking it first: libxml2 reports invalid bytes
+    (``ERR_INVALID_ENCODING``) in a page exactly when Python's decoder refuses it, in text, attributes, comments,
+    scripts, styles and text areas, for every lead byte and the second bytes that decide."""
+    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, collect_ids=False)
+    for place in PLACES:
+        for lead in LEADS:
+            for second in FOLLOWING:
+                for rest in (b"", b"\x80", b"\x80\x80", b"\xbf\xbf"):
+                    page = place.replace(b"%s", bytes([lead, second]) + rest)
+                    etree.fromstring(page, parser)
+                    reported = any(error.type_name == "ERR_INVALID_ENCODING" for error in parser.error_log)
+                    assert reported == (not python_utf8(page)), page
+
+
+def python_utf8(page: bytes) -> bool:
+    try:
+        page.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("change", ["as it is", "latin-1 byte", "cut inside a character", "bad byte at the end"])
+def test_parse_html_reads_every_page_as_when_it_checked_first(change):
+    for path in PAGES[::3]:
+        body = path.read_bytes()
+        if change == "latin-1 byte":
+            body = body.replace(b"</title>", b"\xfc</title>", 1)
+        elif change == "cut inside a character":
+            body = body[:body.rfind("ü".encode()) + 1]
+        elif change == "bad byte at the end":
+            body += b"\xff"
+        expected = parse_as(body, detect_encoding(body))  # the encoding decided first, as parse_html did before
+        assert (parse_html(body) is None) == (expected is None), path
+        if expected is not None:
+            assert etree.tostring(parse_html(body)) == etree.tostring(expected), path

@@ -504,6 +504,7 @@ def _is_utf8(body: bytes) -> bool:
 
 UTF8_PIECE = 16384
 _UTF8 = codecs.getincrementaldecoder("utf-8")
+_INVALID_ENCODING = etree.ErrorTypes.ERR_INVALID_ENCODING
 
 
 def _content_type(headers: Mapping[str, str] | None) -> str | None:
@@ -525,8 +526,23 @@ def _parser(encoding: str) -> etree.HTMLParser:
 
 
 def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
-    """Bytes as fetched to an lxml document, decoded by :func:`detect_encoding`; ``None`` without elements."""
-    encoding = detect_encoding(body, headers)
+    """Bytes as fetched to an lxml document, decoded by :func:`detect_encoding`; ``None`` without elements.
+
+    Bytes without a byte order mark whose first piece is UTF-8 are parsed as UTF-8 at once, and checked only when
+    libxml2 reports invalid bytes: it reports them exactly where Python's decoder refuses some (``test_walk``
+    holds it to that), and a page cut off inside a character is still UTF-8. Any other page is parsed again in
+    its encoding.
+    """
+    if not read_bom(body)[0] and _is_utf8(memoryview(body)[:UTF8_PIECE]):
+        parser = _parser("utf-8")
+        document = etree.fromstring(body, parser=parser)
+        if not any(error.type == _INVALID_ENCODING for error in parser.error_log) or _is_utf8(body):
+            return document
+    return parse_as(body, detect_encoding(body, headers))
+
+
+def parse_as(body: bytes, encoding: str):
+    """Bytes to an lxml document, decoded as ``encoding``; ``None`` without elements."""
     if encoding == "cp1252":
         # Python decodes windows-1252 faster than libxml2 and to the same text, but for the five bytes the
         # encoding leaves undefined: Python refuses those, and libxml2 reads them its own way. The text goes to
