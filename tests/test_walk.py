@@ -353,7 +353,7 @@ def test_body_walk_skips_tags_and_classes():
 
 
 LEADS = range(0x80, 0x100)
-FOLLOWING = (0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF)
+SECOND_BYTES = (0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF)
 PLACES = [
     b"<html><body><p>x%sy</p></body></html>", b'<html><body><p title="a%sb">t</p></body></html>',
     b"<html><body><!-- c%sd --><p>t</p></body></html>", b"<html><head><script>a='%s'</script></head></html>",
@@ -368,7 +368,7 @@ def test_libxml2_reports_invalid_utf8_where_python_does():
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, collect_ids=False)
     for place in PLACES:
         for lead in LEADS:
-            for second in FOLLOWING:
+            for second in SECOND_BYTES:
                 for rest in (b"", b"\x80", b"\x80\x80", b"\xbf\xbf"):
                     page = place.replace(b"%s", bytes([lead, second]) + rest)
                     etree.fromstring(page, parser)
