@@ -32,6 +32,7 @@ cetree.import_lxml__etree()
 
 cdef enum:
     BUFFER_START = 512
+    MAX_TAGS = 16
 
 
 cdef struct Buffer:
@@ -87,7 +88,7 @@ cdef xmlAttr* _find(xmlNode* node, const char* name) noexcept nogil:
     """The attribute ``name`` (no namespace) of an element, NULL when it has none."""
     cdef xmlAttr* attribute = node.properties
     while attribute is not NULL:
-        if attribute.ns is NULL and strcmp(<const char*>attribute.name, name) == 0:
+        if attribute.ns is NULL and attribute.name[0] == name[0] and strcmp(<const char*>attribute.name, name) == 0:
             return attribute
         attribute = attribute.next
     return NULL
@@ -270,6 +271,11 @@ def survey(cetree._Element root not None, dict known, names_of, tuple tags) -> t
     cdef dict pooled = {tag: [] for tag in tags}
     cdef list names_of_tags = [tag.encode() for tag in tags]
     cdef Py_ssize_t count = len(tags), position
+    cdef const char* tag_names[MAX_TAGS]
+    if count > MAX_TAGS:
+        raise ValueError(f"survey() pools {MAX_TAGS} tags at most, not {count}")
+    for position in range(count):
+        tag_names[position] = <bytes>names_of_tags[position]
     cdef xmlNode* node = root._c_node
     cdef xmlNode* top = node
     cdef xmlAttr* attribute
@@ -279,7 +285,7 @@ def survey(cetree._Element root not None, dict known, names_of, tuple tags) -> t
         if node.type == tree.XML_ELEMENT_NODE:
             element = None
             for position in range(count):
-                if strcmp(<const char*>node.name, <const char*><bytes>names_of_tags[position]) == 0:
+                if node.name[0] == tag_names[position][0] and strcmp(<const char*>node.name, tag_names[position]) == 0:
                     element = cetree.elementFactory(root._doc, node)
                     (<list>pooled[tags[position]]).append(element)
                     break
@@ -669,6 +675,7 @@ cdef class BodyWalk:
     cdef readonly list blocks
     cdef readonly bint hit_paywall
     cdef list _skip
+    cdef frozenset _tags_skipped
     cdef object _inline, _never, _headings
     cdef tuple _paywall_cues, _box_starts
     cdef cetree._Document _document
@@ -678,6 +685,7 @@ cdef class BodyWalk:
         self.hit_paywall = False
         self._document = container._doc
         self._skip = [(tag.encode() if tag else None, [name.encode() for name in names]) for tag, names in skip]
+        self._tags_skipped = frozenset(tag for tag, names in skip if tag and not names)
         self._inline, self._never, self._headings = rules.inline, rules.never, rules.headings
         self._paywall_cues, self._box_starts = tuple(rules.paywall_cues), tuple(rules.box_starts)
         self._walk(container._c_node)
@@ -687,7 +695,9 @@ cdef class BodyWalk:
         cdef xmlAttr* attribute = _find(node, "class")
         cdef const char* classes = _plain(attribute) if attribute is not NULL else NULL
         cdef bytes value
-        if attribute is not NULL and classes is NULL:  # a value of several nodes: as lxml reads it
+        if attribute is NULL:  # most children: only a tag alone can skip them
+            return _decoded(<const char*>node.name, strlen(<const char*>node.name)) in self._tags_skipped
+        if classes is NULL:  # a value of several nodes: as lxml reads it
             value = cetree.elementFactory(self._document, node).get("class").encode()
             classes = value
         for tag, names in self._skip:
