@@ -97,7 +97,6 @@ _PARAGRAPH_HOLDERS = etree.XPath("//p/parent::*")
 RUN_TAGS = {"p", "h2", "h3", "blockquote", "ul", "ol"}
 """The children of a run of paragraphs."""
 MIN_RUN = 2
-_IMG = etree.XPath(" | ".join(f".//{tag}" for tag in IMAGE_TAGS))
 _FIGCAPTION = etree.XPath(".//figcaption")
 _IMAGE_AFTER = etree.XPath(
     "following::img[not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside)][1]"
@@ -360,13 +359,12 @@ class Article:
 
     def _image_in(self, containers: Iterable, captions_in: Callable[[etree._Element], list]) -> dict | None:
         for container in containers:
-            images = _IMG(container)
+            image = next(container.iterdescendants(*IMAGE_TAGS), None)
             captions = captions_in(container)
-            if not images and not captions:
+            if image is None and not captions:
                 continue
             source = None
-            if images:
-                image = images[0]
+            if image is not None:
                 source = image.get("src") or image.get("data-src") or image.get("data-lazy-src")
             caption, credit = split_credit(text_of(captions[0]) if captions else "")
             return {"url": self.page.absolute(source, self.base), "caption": caption, "credit": credit}

@@ -236,7 +236,7 @@ def _is_section_link(link, page: Page) -> bool:
 
 def _is_section(href: str, text: str) -> bool:
     """Whether a link with this target and text is a section label (``/wirtschaft``, ``Wirtschaft``)."""
-    return bool(SECTION_LINK.match(href.strip())) and 0 < len(text) <= MAX_LABEL and text not in BRAND_LABELS
+    return 0 < len(text) <= MAX_LABEL and text not in BRAND_LABELS and bool(SECTION_LINK.match(href.strip()))
 
 
 def _strip_prefix(headline: str, section: str | None) -> str:

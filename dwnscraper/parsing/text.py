@@ -83,7 +83,8 @@ class Page:
         asked again, by ``(the function asking, element)``."""
         self._strings: dict = {}
         self._texts: dict = {}
-        self._absolute: dict = {}
+        self._absolute: dict[str, dict] = {}
+        """For each base URL, the links resolved against it."""
         self._origins: dict = {}
         self._days: dict[str, str | None] = {}
         self._after: list[str] | None = None
@@ -138,13 +139,13 @@ class Page:
 
     def absolute(self, href: str | None, base: str) -> str | None:
         """:func:`urls.absolute`, computed once per link target: teaser cards repeat theirs."""
-        key = (href, base)
-        found = self._absolute.get(key, _UNKNOWN)
+        resolved = self._absolute.get(base)
+        if resolved is None:
+            resolved = self._absolute[base] = {}
+            self._origins[base] = urls.origin(base)
+        found = resolved.get(href, _UNKNOWN)
         if found is _UNKNOWN:
-            origin = self._origins.get(base, _UNKNOWN)
-            if origin is _UNKNOWN:
-                origin = self._origins[base] = urls.origin(base)
-            found = self._absolute[key] = urls.absolute(href, base, origin)
+            found = resolved[href] = urls.absolute(href, base, self._origins[base])
         return found
 
     def day_of(self, text: str) -> str | None:
@@ -190,6 +191,8 @@ class Page:
         """The elements from ``context`` down matching any ``(tag, class names)`` pair, in document order."""
         tags = {tag for tag, names in compounds if not names}
         classed = [(tag, names) for tag, names in compounds if names]
+        if not classed:  # tags alone: lxml's iterator filters them in C
+            return list(context.iter(*tags))
         found = []
         for element in context.iter(etree.Element):
             if element.tag in tags:
