@@ -12,6 +12,8 @@ so nothing links against libxml2.
 """
 
 from cpython.unicode cimport (
+    PyUnicode_1BYTE_KIND,
+    PyUnicode_2BYTE_KIND,
     Py_UNICODE_ISALNUM,
     Py_UNICODE_ISSPACE,
     PyUnicode_DATA,
@@ -459,18 +461,40 @@ cdef str _clean(object text):
 
 cdef bint _is_clean(int kind, void* data, Py_ssize_t length, bint markers) noexcept:
     """Whether :func:`clean` leaves the text as it is: no marker, no invisible character, only single spaces
-    between other characters."""
+    between other characters. Read with a loop for each width of character, which the compiler makes tight."""
     cdef Py_ssize_t at
-    cdef Py_UCS4 ch, before = u" "
-    for at in range(length):
-        ch = PyUnicode_READ(kind, data, at)
-        if ch == u" ":
-            if before == u" ":
+    cdef Py_UCS4 before = u" "
+    if markers:  # rare: the general loop
+        for at in range(length):
+            if _dirty(PyUnicode_READ(kind, data, at), &before) or (
+                PyUnicode_READ(kind, data, at) == u"a" and _marker_at(kind, data, at, length)
+            ):
                 return False
-        elif Py_UNICODE_ISSPACE(ch) or _invisible(ch) or (markers and ch == u"a" and _marker_at(kind, data, at, length)):
-            return False
-        before = ch
+    elif kind == PyUnicode_1BYTE_KIND:
+        for at in range(length):
+            if _dirty((<unsigned char*>data)[at], &before):
+                return False
+    elif kind == PyUnicode_2BYTE_KIND:
+        for at in range(length):
+            if _dirty((<unsigned short*>data)[at], &before):
+                return False
+    else:
+        for at in range(length):
+            if _dirty((<Py_UCS4*>data)[at], &before):
+                return False
     return before != u" "
+
+
+cdef inline bint _dirty(Py_UCS4 ch, Py_UCS4* before) noexcept:
+    """Whether ``ch`` after ``before[0]`` makes a text unclean: a second space in a row, other whitespace, an
+    invisible character. Sets ``before[0]`` to ``ch``."""
+    cdef Py_UCS4 last = before[0]
+    before[0] = ch
+    if ch == 0x20:
+        return last == 0x20
+    if ch < 0x80:
+        return ch <= 0x1F and (0x09 <= ch <= 0x0D or ch >= 0x1C)
+    return Py_UNICODE_ISSPACE(ch) or _invisible(ch)
 
 
 cdef str _cleaned(int kind, void* data, Py_ssize_t length, bint markers):
@@ -490,9 +514,13 @@ cdef str _cleaned(int kind, void* data, Py_ssize_t length, bint markers):
                     at += skip - 1
                     blank = True
                     continue
-            if _invisible(ch):
+            if ch < 0x80:
+                if ch == 0x20 or (ch <= 0x1F and (0x09 <= ch <= 0x0D or ch >= 0x1C)):  # str.isspace() in ASCII
+                    blank = True
+                    continue
+            elif _invisible(ch):
                 continue
-            if Py_UNICODE_ISSPACE(ch):
+            elif Py_UNICODE_ISSPACE(ch):
                 blank = True
                 continue
             if blank and kept:
