@@ -28,7 +28,6 @@ from dwnscraper.parsing.text import (
     body_of,
     clean,
     looks_binary,
-    mentionable,
     parse_html,
     string_value,
     text_of,
@@ -44,7 +43,7 @@ LAYOUTS: tuple[Layout, ...] = (CURRENT, LEGACY, WORDPRESS)
 _WORDPRESS_FILES = "/wp-content/"
 _READING_LABEL = "Lesezeit"
 """What :data:`READING_TIME` starts with: a page without it is spared cleaning its whole body text."""
-(_LEGACY_CUE,) = mentionable("Benachrichtigung über neue Artikel")
+_LEGACY_CUE = "Benachrichtigung über neue Artikel"
 _COOKIE_ACCEPT = etree.XPath(
     "//*[@id='ck_accept' or contains(@class, 'ck_accept') or @name='ck_accept' or @data-action='ck_accept']"
 )

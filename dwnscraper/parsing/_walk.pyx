@@ -551,30 +551,48 @@ def word_count(texts) -> int:
     return count
 
 
-def mentioned(cetree._Element root not None, phrases) -> set:
-    """Those of ``phrases`` that a text node from ``root`` down, outside scripts and styles, holds: ``phrase`` is
-    in it when the XPath ``boolean(descendant::text()[contains(., phrase)][not(ancestor::script or
-    ancestor::style)])`` is true. One walk answers for all of them."""
-    cdef list needles = [phrase.encode() for phrase in phrases]
-    cdef list unseen = list(phrases)
-    cdef set found = set()
-    cdef Py_ssize_t position
-    cdef xmlNode* top = root._c_node
-    cdef xmlNode* node = top
-    cdef bint enter
-    if _is_code(top):
-        return found
-    while node is not NULL and unseen:
-        enter = True
-        if _is_text(node) and node.content is not NULL:
-            for position in range(len(needles) - 1, -1, -1):
-                if strstr(<const char*>node.content, <const char*><bytes>needles[position]) is not NULL:
-                    found.add(unseen.pop(position))
-                    del needles[position]
-        elif _is_code(node):
-            enter = False
-        node = _next_in_order(node, top, enter)
-    return found
+cdef class ShownTexts:
+    """The text nodes from ``root`` down outside scripts and styles, gathered by one walk, to look for phrases in:
+    ``holds(phrase)`` is the XPath ``boolean(descendant::text()[contains(., phrase)][not(ancestor::script or
+    ancestor::style)])``. It keeps the document alive, and with it the texts (the parser changes no tree)."""
+
+    cdef cetree._Element _root
+    cdef const char** _texts
+    cdef Py_ssize_t _count
+
+    def __cinit__(self, cetree._Element root not None):
+        cdef xmlNode* top = root._c_node
+        cdef xmlNode* node = top
+        cdef Py_ssize_t size = 0
+        cdef const char** grown
+        cdef bint enter
+        self._root = root
+        while node is not NULL and not _is_code(top):
+            enter = True
+            if _is_text(node) and node.content is not NULL:
+                if self._count == size:
+                    size = size * 2 if size else 256
+                    grown = <const char**>realloc(self._texts, size * sizeof(const char*))
+                    if grown is NULL:
+                        raise MemoryError()
+                    self._texts = grown
+                self._texts[self._count] = <const char*>node.content
+                self._count += 1
+            elif _is_code(node):
+                enter = False
+            node = _next_in_order(node, top, enter)
+
+    def __dealloc__(self):
+        free(self._texts)
+
+    def holds(self, str phrase not None) -> bool:
+        cdef bytes needle = phrase.encode()
+        cdef const char* wanted = needle
+        cdef Py_ssize_t position
+        for position in range(self._count):
+            if strstr(self._texts[position], wanted) is not NULL:
+                return True
+        return False
 
 
 cdef inline Py_UCS4 _code_point(const unsigned char* at, Py_ssize_t* size) noexcept nogil:

@@ -23,7 +23,6 @@ from dwnscraper.parsing.text import (
     first_text,
     holders_of,
     in_page_chrome,
-    mentionable,
     string_value,
     text_of,
 )
@@ -42,7 +41,7 @@ BYLINE_IN_LEAD = re.compile(
 particle (``von der``); initials without a name after them are left out rather than cut into the name."""
 AUTHOR_LABEL = re.compile(r"^(?:Autor(?:in)?|Von)\s*:?\s*")
 TOPIC_SUFFIX = re.compile(r"\s*>$")
-PAYWALL_CUES = mentionable("Im Folgenden:", "Lesen Sie in diesem Artikel:")
+PAYWALL_CUES = ("Im Folgenden:", "Lesen Sie in diesem Artikel:")
 MAX_CAPTION = 400
 SECTION_PATH = re.compile(r"^(?:https?://[^/]+)?/([a-z][a-z-]{2,30})/?$")
 
@@ -73,8 +72,8 @@ class BodyRules(NamedTuple):
 
 BODY_RULES = BodyRules(INLINE, NEVER_BODY, HEADINGS, PAYWALL_CUES, BOX_STARTS)
 
-UPDATE_LABELS = mentionable("Aktualisiert", "aktualisiert")
-AUTHOR_LABELS = mentionable("Autor")
+UPDATE_LABELS = ("Aktualisiert", "aktualisiert")
+AUTHOR_LABELS = ("Autor",)
 AUTHOR_LABEL_WITHIN = 12
 """How many fragments after the headline may be an 'Autor:' label."""
 KICKER_LINKS = 3
@@ -86,7 +85,7 @@ MAX_DATE_LINE = 80
 """The longest block taken for a date line (``Veröffentlicht am Freitag, 25. Oktober 2019, um 17:57 Uhr``)."""
 MIN_LEAD_WORDS = 8
 """The fewest words a lead has: kicker, author and reading time lines have fewer."""
-LABELS = mentionable("Lesezeit", "Aktualisiert")
+LABELS = ("Lesezeit", "Aktualisiert")
 _ALL_LABEL_TEXT = etree.XPath(
     "//text()[contains(., 'Lesezeit') or contains(., 'Aktualisiert')][not(ancestor::script or ancestor::style)]"
 )

@@ -21,9 +21,9 @@ from w3lib.encoding import (
 
 from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing._walk import (
+    ShownTexts,
     clean,
     holding_words,
-    mentioned,
     shown_string,
     string_value,
     survey,
@@ -60,17 +60,6 @@ _CLASS_NAME = re.compile(r"[^ \t\n\r]+")
 """A class name as XPath's ``normalize-space(@class)`` delimits it: only these four characters split."""
 
 
-MENTIONABLE: frozenset[str] = frozenset()
-"""The phrases parsers ask :meth:`Page.mentions` about (:func:`mentionable`): one walk over a page answers for all."""
-
-
-def mentionable(*phrases: str) -> tuple[str, ...]:
-    """``phrases``, added to those one walk over each page looks for (:data:`MENTIONABLE`)."""
-    global MENTIONABLE
-    MENTIONABLE = MENTIONABLE | frozenset(phrases)
-    return phrases
-
-
 class Page:
     """One parsed document and what its selectors consult more than once: its classes, its text."""
 
@@ -87,6 +76,7 @@ class Page:
         """For each base URL, the links resolved against it."""
         self._origins: dict = {}
         self._days: dict[str, str | None] = {}
+        self._phrases: dict[str, bool] = {}
         self._after: list[str] | None = None
         self._cues: list[str] | None = None
         self._classed, self.by_class, self.by_tag = survey(document, _ASKED_IN, asked_classes, POOLED_TAGS)
@@ -229,16 +219,19 @@ class Page:
         return holding_words(self.document, words)
 
     @cached_property
-    def _mentioned(self) -> tuple[frozenset[str], set[str]]:
-        """The :data:`MENTIONABLE` phrases, and those of them the page's text holds, from one walk."""
-        return MENTIONABLE, mentioned(self.document, MENTIONABLE)
+    def _shown_texts(self) -> ShownTexts:
+        """The page's text nodes outside scripts and styles, gathered once for :meth:`mentions`."""
+        return ShownTexts(self.document)
 
     def mentions(self, *phrases: str) -> bool:
-        """Whether a text node outside scripts and styles holds one of ``phrases`` (:func:`_walk.mentioned`)."""
-        looked_for, found = self._mentioned
-        if looked_for.issuperset(phrases):
-            return not found.isdisjoint(phrases)
-        return bool(mentioned(self.document, phrases))
+        """Whether a text node outside scripts and styles holds one of ``phrases``, each looked for once a page."""
+        for phrase in phrases:
+            held = self._phrases.get(phrase)
+            if held is None:
+                held = self._phrases[phrase] = self._shown_texts.holds(phrase)
+            if held:
+                return True
+        return False
 
     def mentions_outside_scripts(self, phrase: str) -> bool:
         """Whether a text node outside scripts holds ``phrase`` (a style's may): a style holds nothing but text."""
