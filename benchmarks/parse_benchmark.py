@@ -1,9 +1,10 @@
 """How fast ``parse_page`` is on the article fixtures, against lxml alone, trafilatura and a cold CLI start.
 
 Prints Markdown: per page and overall the median parse time of ``parse_page`` next to bare
-``lxml.html.fromstring`` on the same bytes (the floor; goal: at most 2x), trafilatura's time and how
-far its text agrees with our body, the wall time of a fresh ``dwnscraper parse FILE --url URL``
-(goal: under 0.5 s) with the imports that cost most, and how often dateparser was called.
+``lxml.html.fromstring`` on the same bytes (the floor; goal: at most 2x; the two are timed in blocks of runs that
+take turns), trafilatura's time and how far its text agrees with our body, the wall time of a fresh
+``dwnscraper parse FILE --url URL`` (goal: under 0.5 s) with the imports that cost most, and how often dateparser
+was called.
 
 Besides the fixtures it times the pages of :mod:`generated_pages`, made at run time: an article with ten
 teaser cards, a section page of twenty cards and one whose cards print relative dates (``vor 20 Minuten``).
@@ -42,6 +43,8 @@ from generated_pages import write_pages  # noqa: E402  (a sibling script, not a 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 ARTICLE_FOLDERS = ("current", "legacy", "wordpress")
 RATIO_GOAL = 2.0
+BLOCKS = 4
+"""How many blocks of consecutive runs the timings of lxml and ``parse_page`` take turns in, page by page."""
 COLD_GOAL_SECONDS = 0.5
 WORD = re.compile(r"\w+")
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -79,6 +82,24 @@ def timed_seconds(call: Callable[[], object], repeat: int, warmup: int, summary:
     return summary(times)
 
 
+def timed_in_blocks(calls: list[Callable[[], object]], repeat: int, warmup: int, blocks: int,
+                    summary: Summary = statistics.median) -> list[float]:
+    """:func:`timed_seconds` of each call, its ``repeat`` runs made in ``blocks`` blocks of consecutive runs, the
+    calls' blocks taking turns: a stretch of load on the machine spoils a block of each, not all runs of one."""
+    for call in calls:
+        for _ in range(warmup):
+            call()
+    times: list[list[float]] = [[] for _ in calls]
+    for block in range(blocks):
+        runs = repeat // blocks + (block < repeat % blocks)
+        for call, taken in zip(calls, times, strict=True):
+            for _ in range(runs):
+                start = time.perf_counter()
+                call()
+                taken.append(time.perf_counter() - start)
+    return [summary(taken) for taken in times]
+
+
 def word_f1(ours: str, theirs: str) -> float:
     """Token-level F1 of two texts: bags of lower-cased ``\\w+`` words, multiplicity counted."""
     mine, other = Counter(WORD.findall(ours.lower())), Counter(WORD.findall(theirs.lower()))
@@ -94,13 +115,15 @@ def bench_page(fixture: Fixture, repeat: int, warmup: int, summary: Summary) -> 
     record = parse_page(body, fixture.url, fixture.fetched_at, fixture.headers)
     extracted = trafilatura.extract(body, url=fixture.url) or ""
     ours = "\n".join(block["text"] for block in record.get("body", []))
+    lxml_seconds, parse_seconds = timed_in_blocks([
+        lambda: lxml.html.fromstring(body),
+        lambda: parse_page(body, fixture.url, fixture.fetched_at, fixture.headers),
+    ], repeat, warmup, BLOCKS, summary)
     return PageResult(
         fixture=fixture,
         layout=record.get("layout") or record["kind"],
-        lxml_seconds=timed_seconds(lambda: lxml.html.fromstring(body), repeat, warmup, summary),
-        parse_seconds=timed_seconds(
-            lambda: parse_page(body, fixture.url, fixture.fetched_at, fixture.headers), repeat, warmup, summary
-        ),
+        lxml_seconds=lxml_seconds,
+        parse_seconds=parse_seconds,
         trafilatura_seconds=timed_seconds(lambda: trafilatura.extract(body, url=fixture.url), repeat, warmup, summary),
         agreement=word_f1(ours, extracted),
     )

@@ -84,7 +84,7 @@ class Page:
         for, in document order, with those names; the elements wearing each such name; the page's elements of each
         of :data:`POOLED_TAGS`. A page wears some 600 class attributes, of which a dozen or two hold a name
         selectors ask for: the rest (menus, footer, consent dialog) cost one lookup each."""
-        self.classes: Set[str] = self.by_class.keys()
+        self.classes: frozenset[str] = frozenset(self.by_class)
         """The class names selectors ask for that the page wears."""
 
     @property
@@ -201,6 +201,8 @@ class Page:
         return any(ancestor in members for element in elements for ancestor in element.iterancestors())
 
     def _wearing(self, tag: str | None, names: frozenset[str]) -> list:
+        if tag is None and len(names) == 1:  # every element indexed under the name wears it
+            return list(self.by_class.get(next(iter(names)), ()))
         return [
             element for element in self.by_class.get(next(iter(names)), ())
             if (tag is None or element.tag == tag) and names <= self._classed[element]
@@ -263,9 +265,15 @@ class Selector:
     def __call__(self, context, page: Page) -> list:
         """The matches below ``context``, an element of ``page``, in document order."""
         key = (self, context)
-        if key not in page.selected:
-            page.selected[key] = self._evaluate(context, page)
-        return page.selected[key]
+        found = page.selected.get(key)
+        if found is None:
+            found = page.selected[key] = self._evaluate(context, page) if self._possible(page) else []
+        return found
+
+    def _possible(self, page: Page) -> bool:
+        """Whether the page wears all the class names of one branch at least: else the selector matches nothing."""
+        classes = page.classes
+        return any(needed <= classes for needed in self._needs)
 
     @property
     def compounds(self) -> list[tuple[str | None, frozenset[str]]] | None:
@@ -277,13 +285,11 @@ class Selector:
         """How many elements of the whole page the selector matches, without putting them in document order."""
         if self._compounds is None or (self, page.document) in page.selected:
             return len(self(page.document, page))
-        if not any(needed <= page.classes for needed in self._needs):
+        if not self._possible(page):
             return 0
         return len(set().union(*(page._wearing(tag, names) for tag, names in self._compounds)))
 
     def _evaluate(self, context, page: Page) -> list:
-        if not any(needed <= page.classes for needed in self._needs):
-            return []
         if context is not page.document:
             return page.walk(context, self._simple) if all(self._simple) else self._xpath(context)
         if self._compounds is not None:
