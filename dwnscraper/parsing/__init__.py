@@ -13,6 +13,13 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+try:
+    from dwnscraper.parsing import _walk  # noqa: F401  (imported first: its absence is said in one sentence)
+except ImportError as error:  # a checkout installed before the parser had its C part
+    raise ImportError(
+        "The parser's C part (dwnscraper/parsing/_walk.pyx) is not built: install the package again "
+        "(pip install -e .), which compiles it."
+    ) from error
 from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing._walk import attribute_contains
 from dwnscraper.parsing.article import READING_TIME, Article
