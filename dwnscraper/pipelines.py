@@ -20,8 +20,9 @@ from dwnscraper.extensions import job_id
 from dwnscraper.items import FetchedPage, FetchFailure
 from dwnscraper.lock import ArchiveLocked, writer_lock
 from dwnscraper.parseworker import PreparedPage, prepare_page
+from dwnscraper.parsing import error_record
 from dwnscraper.parsing.urls import article_identity
-from dwnscraper.storage import Archive
+from dwnscraper.storage import Archive, pack_body
 from dwnscraper.workerpool import WorkerLost, WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -200,11 +201,28 @@ class ParsePipeline(_ArchiveUser):
         return item
 
     async def _parse_in_pool(self, arguments: tuple) -> PreparedPage:
+        return await parse_in_pool(self.pool, arguments)
+
+
+async def parse_in_pool(pool: WorkerPool, arguments: tuple) -> PreparedPage:
+    """The page prepared by a worker of ``pool``, a new worker trying it again when one dies on it.
+
+    A page on which a second worker dies is an ``error`` record, never parsed in the crawl's own process: a page
+    that crashes the parser would take the crawl down with it there. Its raw page is stored all the same.
+    """
+    body, url = arguments[0], arguments[1]
+    for attempt in range(1, PARSE_ATTEMPTS + 1):
         try:
-            return await self.pool.run(*arguments)
+            return await pool.run(*arguments)
         except WorkerLost:
-            logger.error("A parse worker died; parsing %s here", arguments[1])
-            return prepare_page(*arguments)
+            logger.error("A parse worker died on %s (attempt %d of %d)", url, attempt, PARSE_ATTEMPTS)
+    record = error_record(url, f"The parser crashed on this page: {PARSE_ATTEMPTS} parse workers died on it. Its raw "
+                               "page is stored; `dwnscraper reparse` parses it again.")
+    return PreparedPage(record, None, None, pack_body(body))
+
+
+PARSE_ATTEMPTS = 2
+"""How many workers try a page before it is an error: one may die for another reason (the OOM killer)."""
 
 
 class ValidatePipeline(_ArchiveUser):

@@ -12,8 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from crashing_parser import CRASH
 
+from dwnscraper.pipelines import PARSE_ATTEMPTS, parse_in_pool
 from dwnscraper.workerpool import WorkerLost, WorkerPool
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 
 CRAWL = """
 import asyncio, sys
@@ -163,3 +167,24 @@ def test_ctrl_c_in_the_terminal_does_not_reach_a_worker() -> None:
             pool.close()
 
     run(main)
+
+
+def test_a_page_that_crashes_the_parser_is_an_error_not_a_crash_of_the_crawl() -> None:
+    """A worker dies on the page, a new one tries it and dies too: the page is an error record (its body packed for
+    the raw page), the crawl's process never parses it itself, and the next page is parsed by a new worker."""
+    page = (FIXTURES / "current" / "seed-2021-12-31.html").read_bytes()
+    url = "https://deutsche-wirtschafts-nachrichten.de/516842/x"
+
+    async def main():
+        pool = WorkerPool(1, job="crashing_parser:prepare_or_crash", warm_up="gc:collect")
+        try:
+            crashed = await parse_in_pool(pool, (page.replace(b"<body", CRASH + b"<body", 1), url, None, {}))
+            parsed = await parse_in_pool(pool, (page, url, None, {}))
+        finally:
+            pool.close()
+        return crashed, parsed
+
+    crashed, parsed = run(main)
+    assert crashed.record["kind"] == "error" and f"{PARSE_ATTEMPTS} parse workers died" in crashed.record["error"]
+    assert crashed.body is not None and crashed.article is None
+    assert parsed.record["kind"] == "article" and parsed.record["article_id"] == 516842
