@@ -72,9 +72,8 @@ class Page:
         asked again, by ``(the function asking, element)``."""
         self._strings: dict = {}
         self._texts: dict = {}
-        self._absolute: dict[str, dict] = {}
-        """For each base URL, the links resolved against it."""
-        self._origins: dict = {}
+        self._absolute: dict[str, tuple[str | None, dict]] = {}
+        """For each base URL, its origin and the links resolved against it."""
         self._days: dict[str, str | None] = {}
         self._phrases: dict[str, bool] = {}
         self._after: list[str] | None = None
@@ -129,13 +128,13 @@ class Page:
 
     def absolute(self, href: str | None, base: str) -> str | None:
         """:func:`urls.absolute`, computed once per link target: teaser cards repeat theirs."""
-        resolved = self._absolute.get(base)
-        if resolved is None:
-            resolved = self._absolute[base] = {}
-            self._origins[base] = urls.origin(base)
+        known = self._absolute.get(base)
+        if known is None:
+            known = self._absolute[base] = (urls.origin(base), {})
+        origin, resolved = known
         found = resolved.get(href, _UNKNOWN)
         if found is _UNKNOWN:
-            found = resolved[href] = urls.absolute(href, base, self._origins[base])
+            found = resolved[href] = urls.absolute(href, base, origin)
         return found
 
     def day_of(self, text: str) -> str | None:
@@ -238,6 +237,7 @@ class Page:
     def mentions_outside_scripts(self, phrase: str) -> bool:
         """Whether a text node outside scripts holds ``phrase`` (a style's may): a style holds nothing but text."""
         return self.mentions(phrase) or any(phrase in (style.text or "") for style in self.by_tag["style"])
+
 
 class Selector:
     """A CSS selector compiled once, evaluated on a :class:`Page` with as little XPath as it can.
@@ -473,8 +473,12 @@ def detect_encoding(body: bytes, headers: Mapping[str, str] | None = None) -> st
     bom, _ = read_bom(body)
     if bom:
         return bom
-    if _is_utf8(body):
-        return "utf-8"
+    return "utf-8" if _is_utf8(body) else _declared_encoding(body, headers)
+
+
+def _declared_encoding(body: bytes, headers: Mapping[str, str] | None) -> str:
+    """The encoding of bytes that are not UTF-8: the first one declared that is not UTF-8, from the page's
+    ``<meta charset>`` or the HTTP header, else windows-1252."""
     declared = [
         html_body_declared_encoding(body[:4096]),
         http_content_type_encoding(_content_type(headers)),
@@ -535,12 +539,15 @@ def parse_html(body: bytes, headers: Mapping[str, str] | None = None):
     holds it to that), and a page cut off inside a character is still UTF-8. Any other page is parsed again in
     its encoding.
     """
-    if not read_bom(body)[0] and _is_utf8(memoryview(body)[:UTF8_PIECE]):
+    bom, _ = read_bom(body)
+    if bom:
+        return parse_as(body, bom)
+    if _is_utf8(memoryview(body)[:UTF8_PIECE]):
         parser = _parser("utf-8")
         document = etree.fromstring(body, parser=parser)
         if not any(error.type == _INVALID_ENCODING for error in parser.error_log) or _is_utf8(body):
             return document
-    return parse_as(body, detect_encoding(body, headers))
+    return parse_as(body, _declared_encoding(body, headers))  # the bytes were found not to be UTF-8 already
 
 
 def parse_as(body: bytes, encoding: str):
