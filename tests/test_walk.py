@@ -315,7 +315,7 @@ def test_body_walk_of_every_element(document):
     page = Page(document)
     for element in document.iter(etree.Element):
         skip = set(CURRENT.not_body(element, page))
-        walk = _walk.BodyWalk(element, CURRENT.not_body.compounds, BODY_RULES)
+        walk = _walk.BodyWalk(element, CURRENT.not_body_test, BODY_RULES)
         expected = PythonBodyWalker(skip)
         expected.walk(element)
         assert (walk.blocks, walk.hit_paywall) == (expected.blocks, expected.hit_paywall)
@@ -330,7 +330,7 @@ def test_body_walk_of_every_element(document):
 ])
 def test_body_walk_edges(html):
     container = parse_html(f"<html><body>{html}</body></html>".encode()).find(".//body/*")
-    walk = _walk.BodyWalk(container, [], BODY_RULES)
+    walk = _walk.BodyWalk(container, _walk.TagsAndClasses([]), BODY_RULES)
     expected = PythonBodyWalker(set())
     expected.walk(container)
     assert (walk.blocks, walk.hit_paywall) == (expected.blocks, expected.hit_paywall)
@@ -344,7 +344,7 @@ def test_body_walk_skips_tags_and_classes():
         b"<figure>Bild</figure><span class='y x'>weg</span><b class='x'>fett weg</b> Ende</div></body></html>"
     )
     container = document.find(".//body/div")
-    walk = _walk.BodyWalk(container, selector.compounds, BODY_RULES)
+    walk = _walk.BodyWalk(container, _walk.TagsAndClasses(selector.compounds), BODY_RULES)
     expected = PythonBodyWalker(set(selector(container, Page(document))))
     expected.walk(container)
     assert walk.blocks == expected.blocks == [("paragraph", "Eins"), ("paragraph", "Zwei"), ("paragraph", "Ende")]

@@ -703,6 +703,37 @@ cdef bint _holds_form(xmlNode* top) noexcept nogil:
     return False
 
 
+cdef class TagsAndClasses:
+    """A test of elements for any of ``(tag, class names)`` pairs (tag ``None``: any), prepared once: the
+    :attr:`Selector.compounds` of a layout's ``not_body``."""
+
+    cdef list _pairs
+    cdef frozenset _tags_alone
+
+    def __cinit__(self, compounds):
+        self._pairs = [(tag.encode() if tag else None, [name.encode() for name in names]) for tag, names in compounds]
+        self._tags_alone = frozenset(tag for tag, names in compounds if tag and not names)
+
+    cdef bint matches(self, xmlNode* node, cetree._Document document) except -1:
+        """Whether the element matches one of the pairs."""
+        cdef xmlAttr* attribute = _find(node, "class")
+        cdef const char* classes = _plain(attribute) if attribute is not NULL else NULL
+        cdef bytes value
+        if attribute is NULL:  # most elements: only a tag alone can match them
+            return _decoded(<const char*>node.name, strlen(<const char*>node.name)) in self._tags_alone
+        if classes is NULL:  # a value of several nodes: as lxml reads it
+            value = cetree.elementFactory(document, node).get("class").encode()
+            classes = value
+        for tag, names in self._pairs:
+            if tag is not None and strcmp(<const char*>node.name, <bytes>tag) != 0:
+                continue
+            if not names:
+                return True
+            if classes is not NULL and all(_wears(classes, <bytes>name) for name in names):
+                return True
+        return False
+
+
 cdef class BodyWalk:
     """A body container's blocks in reading order, ``(kind, text)`` with cleaned, non-empty text; ``hit_paywall``
     when a box opening with a paywall cue ended them.
@@ -710,7 +741,7 @@ cdef class BodyWalk:
     Each child of the container, in order: an inline element (``rules.inline``, not skipped) joins the run of
     text around it, a ``br`` as a blank (two: a paragraph break); any other child ends the run, whose parts
     between paragraph breaks are paragraphs. Of those, elements that are never body (``rules.never``, ``amp-*``),
-    that match one of the ``(tag, class names)`` pairs of ``skip`` (tag ``None``: any) or that are boxes are left
+    that ``skip`` matches (a :class:`TagsAndClasses`) or that are boxes are left
     out: a box is a ``div``, ``section`` or ``span`` whose text starts with one of
     ``rules.box_starts`` or that holds a form field, and any element whose text starts with one of
     ``rules.paywall_cues`` (which ends the walk). A ``p`` is a paragraph, a heading (``rules.headings``) a heading, an
@@ -720,40 +751,19 @@ cdef class BodyWalk:
 
     cdef readonly list blocks
     cdef readonly bint hit_paywall
-    cdef list _skip
-    cdef frozenset _tags_skipped
+    cdef TagsAndClasses _skip
     cdef object _inline, _never, _headings
     cdef tuple _paywall_cues, _box_starts
     cdef cetree._Document _document
 
-    def __cinit__(self, cetree._Element container not None, skip, rules):
+    def __cinit__(self, cetree._Element container not None, TagsAndClasses skip not None, rules):
         self.blocks = []
         self.hit_paywall = False
         self._document = container._doc
-        self._skip = [(tag.encode() if tag else None, [name.encode() for name in names]) for tag, names in skip]
-        self._tags_skipped = frozenset(tag for tag, names in skip if tag and not names)
+        self._skip = skip
         self._inline, self._never, self._headings = rules.inline, rules.never, rules.headings
         self._paywall_cues, self._box_starts = tuple(rules.paywall_cues), tuple(rules.box_starts)
         self._walk(container._c_node)
-
-    cdef bint _skipped(self, xmlNode* node) except -1:
-        """Whether the element matches one of the ``(tag, class names)`` pairs to skip."""
-        cdef xmlAttr* attribute = _find(node, "class")
-        cdef const char* classes = _plain(attribute) if attribute is not NULL else NULL
-        cdef bytes value
-        if attribute is NULL:  # most children: only a tag alone can skip them
-            return _decoded(<const char*>node.name, strlen(<const char*>node.name)) in self._tags_skipped
-        if classes is NULL:  # a value of several nodes: as lxml reads it
-            value = cetree.elementFactory(self._document, node).get("class").encode()
-            classes = value
-        for tag, names in self._skip:
-            if tag is not None and strcmp(<const char*>node.name, <bytes>tag) != 0:
-                continue
-            if not names:
-                return True
-            if classes is not NULL and all(_wears(classes, <bytes>name) for name in names):
-                return True
-        return False
 
     cdef int _walk(self, xmlNode* container) except -1:
         cdef list run = [_leading_text(container)]
@@ -770,7 +780,7 @@ cdef class BodyWalk:
                 return 0
             tag = _decoded(<const char*>child.name, strlen(<const char*>child.name)).lower() if (
                 child.type == tree.XML_ELEMENT_NODE) else ""
-            skipped = child.type == tree.XML_ELEMENT_NODE and self._skipped(child)
+            skipped = child.type == tree.XML_ELEMENT_NODE and self._skip.matches(child, self._document)
             if tag in self._inline and not skipped:
                 run.append(self._inline_text(child, tag))
                 run.append(_tail(child))

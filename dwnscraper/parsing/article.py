@@ -402,7 +402,7 @@ class Article:
         ])
         if container is None:
             return [], paywalled or self._paywall_cue()
-        walk = BodyWalk(container, self.layout.not_body.compounds, BODY_RULES)
+        walk = BodyWalk(container, self.layout.not_body_test, BODY_RULES)
         blocks = [{"kind": kind, "text": text} for kind, text in walk.blocks]
         return blocks, paywalled or walk.hit_paywall or self._paywall_cue()
 

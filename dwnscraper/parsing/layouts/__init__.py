@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from dwnscraper.parsing._walk import TagsAndClasses
 from dwnscraper.parsing.text import Selector, css
 
 
@@ -29,9 +30,14 @@ class Layout:
     """Elements inside the body container that are no body text (ads, boxes, captions): tags and classes only
     (:attr:`Selector.compounds`), which the body walk tests each child for."""
 
+    not_body_test: TagsAndClasses = field(init=False, repr=False, compare=False)
+    """:attr:`not_body` prepared for the body walk once."""
+
     def __post_init__(self):
-        if self.not_body.compounds is None:
+        compounds = self.not_body.compounds
+        if compounds is None:
             raise ValueError(f"{self.name}: not_body must be tags and classes only, not {self.not_body.css!r}")
+        object.__setattr__(self, "not_body_test", TagsAndClasses(compounds))
 
 
 NOT_BODY_COMMON = (
