@@ -16,9 +16,9 @@ from dwnscraper.parsing.layouts import Layout
 from dwnscraper.parsing.metadata import Metadata
 from dwnscraper.parsing.teasers import MORE_ON_TOPIC_WORDS, article_teasers, cue_teasers, starts_with_label
 from dwnscraper.parsing.text import (
-    XPATH_BLANKS,
     Page,
     Selector,
+    blank,
     clean,
     first_text,
     holders_of,
@@ -435,8 +435,7 @@ def links_before(element, limit: int) -> list:
     while node is not None and len(found) < limit:
         for sibling in node.itersiblings(preceding=True):
             if isinstance(sibling.tag, str):
-                found.extend(link for link in reversed(list(sibling.iter("a")))
-                             if string_value(link).strip(XPATH_BLANKS))
+                found.extend(link for link in reversed(list(sibling.iter("a"))) if not blank(string_value(link)))
                 if len(found) >= limit:
                     break
         node = node.getparent()
@@ -461,9 +460,7 @@ def blocks_after(element, limit: int = BLOCKS_AFTER) -> Iterator:
     while node is not None:
         for sibling in node.itersiblings():
             for block in sibling.iter(*BLOCK_TAGS):
-                if next(islice(block.iter(*BLOCK_TAGS), 1, None), None) is None and (
-                    string_value(block).strip(XPATH_BLANKS)
-                ):
+                if next(islice(block.iter(*BLOCK_TAGS), 1, None), None) is None and not blank(string_value(block)):
                     yield block
                     found += 1
                     if found == limit:

@@ -10,8 +10,8 @@ from lxml import etree
 from dwnscraper.parsing import dates, urls
 from dwnscraper.parsing._walk import CardParts, normalized_start
 from dwnscraper.parsing.text import (
-    XPATH_BLANKS,
     Page,
+    blank,
     body_of,
     clean,
     css,
@@ -111,7 +111,7 @@ def more_on_topic_labels(scopes: list) -> list:
 def _starting_with(text) -> list:
     """The elements whose text (their string value) shows nothing before the text node ``text``, innermost first."""
     owner = text.getparent()
-    if text.is_tail and isinstance(owner.tag, str) and not _blank(string_value(owner)):
+    if text.is_tail and isinstance(owner.tag, str) and not blank(string_value(owner)):
         return []
     chain = [] if text.is_tail else [owner]
     node = owner
@@ -123,15 +123,10 @@ def _starting_with(text) -> list:
 
 def _shows_text_before(node, parent) -> bool:
     """Whether ``parent`` has text before its child ``node``."""
-    return not _blank(parent.text) or any(
-        not _blank(sibling.tail) or (isinstance(sibling.tag, str) and not _blank(string_value(sibling)))
+    return not blank(parent.text) or any(
+        not blank(sibling.tail) or (isinstance(sibling.tag, str) and not blank(string_value(sibling)))
         for sibling in node.itersiblings(preceding=True)
     )
-
-
-def _blank(text: str | None) -> bool:
-    """Whether XPath's ``normalize-space()`` leaves nothing of ``text``."""
-    return not text or not text.strip(XPATH_BLANKS)
 
 
 def starts_with_label(element) -> bool:

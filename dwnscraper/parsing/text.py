@@ -398,6 +398,11 @@ def text_of(element) -> str:
     return clean(string_value(element))
 
 
+def blank(text: str | None) -> bool:
+    """Whether XPath's ``normalize-space()`` leaves nothing of ``text``."""
+    return not text or not text.strip(XPATH_BLANKS)
+
+
 def first_text(matches: Iterable) -> str:
     """The cleaned text of the first non-empty match (element or string)."""
     for match in matches:
